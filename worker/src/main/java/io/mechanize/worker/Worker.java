@@ -1,0 +1,182 @@
+package io.mechanize.worker;
+
+import com.codahale.metrics.MetricRegistry;
+import io.mechanize.schemas.avro.SimulationCommand;
+import io.mechanize.schemas.avro.SimulationEvent;
+import io.mechanize.schemas.avro.WorkspaceState;
+import io.mechanize.schemas.wire.AvroDeserializer;
+import io.mechanize.schemas.wire.AvroSerializer;
+import io.mechanize.schemas.wire.RestSchemaRegistryClient;
+import io.mechanize.worker.command.CommandHandler;
+import io.mechanize.worker.command.Events;
+import io.mechanize.worker.command.WorkspaceTable;
+import io.mechanize.worker.consume.CommandDecoder;
+import io.mechanize.worker.consume.CommandLoop;
+import io.mechanize.worker.consume.TopicBootstrap;
+import io.mechanize.worker.dispatch.KeyedDispatcher;
+import io.mechanize.worker.observe.FleetMetrics;
+import io.mechanize.worker.publish.RecordFactory;
+import io.mechanize.worker.publish.TransactionalPublisher;
+import io.mechanize.worker.workspace.Workspace;
+import io.mechanize.worker.workspace.WorkspaceFactory;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker of the fleet: a member of the consumer group on {@code mechanize.commands} that runs
+ * each workspace in a container from its {@link WorkspaceFactory}. Start it with {@link #start},
+ * stop it with {@link #close} (what SIGTERM does).
+ */
+public final class Worker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+
+    private final WorkerConfig config;
+    private final WorkspaceFactory factory;
+    private final CommandLoop loop;
+    private final Thread pollThread;
+    private final ExecutorService lanes;
+    private final WorkspaceTable table;
+    private final FleetMetrics metrics;
+    private final RestSchemaRegistryClient registry;
+    private final KeyedDispatcher dispatcher;
+
+    private Worker(WorkerConfig config, WorkspaceFactory factory, Clock clock) {
+        this.config = config;
+        this.factory = factory;
+        this.metrics = new FleetMetrics(new MetricRegistry());
+        this.registry = new RestSchemaRegistryClient(config.schemaRegistryUrl());
+        this.table = new WorkspaceTable();
+        this.lanes = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("mechanize-lane-", 0).factory());
+        this.dispatcher = new KeyedDispatcher(lanes);
+        Semaphore permits = new Semaphore(config.maxWorkspaces(), true);
+        Events events = new Events(config.workerId(), clock);
+
+        Properties common = new Properties();
+        common.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        common.putAll(config.kafkaOverrides());
+
+        try (Admin admin = Admin.create(common)) {
+            TopicBootstrap.ensureTopics(admin, config);
+            int removed = factory.removeOrphans(liveWorkers(admin), Set.of());
+            if (removed > 0) {
+                log.info("removed {} orphaned containers of workers that are gone", removed);
+            }
+        }
+
+        Properties consumerProps = new Properties();
+        consumerProps.putAll(common);
+        consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+        consumerProps.put(ConsumerConfig.CLIENT_ID_CONFIG, config.workerId());
+        consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        consumerProps.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                CooperativeStickyAssignor.class.getName());
+        consumerProps.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        consumerProps.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        consumerProps.putAll(config.kafkaOverrides());
+        var consumer = new KafkaConsumer<byte[], byte[]>(consumerProps);
+
+        Properties producerProps = new Properties();
+        producerProps.putAll(common);
+        producerProps.put(CommonClientConfigs.CLIENT_ID_CONFIG, config.workerId() + "-results");
+        var publisher = new TransactionalPublisher(producerProps, "mechanize-worker-" + config.workerId(), metrics);
+
+        var decoder = new CommandDecoder(new AvroDeserializer<>(registry, SimulationCommand.class),
+                config.maxCommandBytes());
+        var records = new RecordFactory(new AvroSerializer<SimulationEvent>(registry, SimulationEvent.getClassSchema()),
+                new AvroSerializer<WorkspaceState>(registry, WorkspaceState.getClassSchema()));
+        var handler = new CommandHandler(table, factory, events, permits, metrics);
+        metrics.registerGauge("workspaces.active", table::liveCount);
+        metrics.registerGauge("commands.in_flight", dispatcher::inFlight);
+        this.loop = new CommandLoop(consumer, publisher, decoder, dispatcher, handler, records, events, permits,
+                metrics, Math.max(16, config.maxWorkspaces() * 2), config.shutdownGrace());
+        this.pollThread = Thread.ofPlatform().name("mechanize-poll-" + config.workerId()).unstarted(loop);
+    }
+
+    /** Creates the topics if missing, removes orphaned containers, joins the group and starts polling. */
+    public static Worker start(WorkerConfig config, WorkspaceFactory factory) {
+        return start(config, factory, Clock.systemUTC());
+    }
+
+    public static Worker start(WorkerConfig config, WorkspaceFactory factory, Clock clock) {
+        Worker worker = new Worker(config, factory, clock);
+        worker.pollThread.start();
+        log.info("worker {} started: group {}, up to {} workspaces", config.workerId(), config.groupId(),
+                config.maxWorkspaces());
+        return worker;
+    }
+
+    private Set<String> liveWorkers(Admin admin) {
+        Set<String> live = new HashSet<>();
+        live.add(config.workerId());
+        try {
+            ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(config.groupId()))
+                    .describedGroups().get(config.groupId()).get(15, TimeUnit.SECONDS);
+            group.members().forEach(m -> live.add(m.clientId()));
+        } catch (Exception e) {
+            log.debug("group {} not described ({}); treating only this worker as live", config.groupId(), e.toString());
+        }
+        return live;
+    }
+
+    public String workerId() {
+        return config.workerId();
+    }
+
+    public FleetMetrics metrics() {
+        return metrics;
+    }
+
+    public int liveWorkspaces() {
+        return table.liveCount();
+    }
+
+    public boolean isRunning() {
+        return loop.isRunning();
+    }
+
+    /** Blocks until the polling loop ends (after {@link #close} or a fatal error). */
+    public void awaitTermination() throws InterruptedException {
+        pollThread.join();
+    }
+
+    /**
+     * Stops taking commands, lets in-flight ones finish within the grace period, commits, leaves
+     * the group and removes this worker's containers.
+     */
+    @Override
+    public void close() {
+        loop.stop();
+        try {
+            if (!loop.awaitStopped(config.shutdownGrace().plus(Duration.ofSeconds(15)))) {
+                log.warn("polling thread did not stop in time");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        lanes.shutdownNow();
+        List<Workspace> live = table.drainLive();
+        live.forEach(Workspace::close);
+        factory.close();
+        registry.close();
+        log.info("worker {} stopped; removed {} containers", config.workerId(), live.size());
+    }
+}

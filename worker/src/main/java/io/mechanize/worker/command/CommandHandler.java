@@ -1,0 +1,247 @@
+package io.mechanize.worker.command;
+
+import io.mechanize.schemas.avro.Action;
+import io.mechanize.schemas.avro.ActionBatch;
+import io.mechanize.schemas.avro.ActionResult;
+import io.mechanize.schemas.avro.CloseWorkspace;
+import io.mechanize.schemas.avro.CreateWorkspace;
+import io.mechanize.schemas.avro.EvaluateWorkspace;
+import io.mechanize.schemas.avro.EvaluationCriterion;
+import io.mechanize.schemas.avro.EvaluationMetrics;
+import io.mechanize.schemas.avro.RejectionStage;
+import io.mechanize.schemas.avro.SimulationEvent;
+import io.mechanize.schemas.avro.WorkspaceClosed;
+import io.mechanize.schemas.avro.WorkspaceCreated;
+import io.mechanize.schemas.avro.WorkspaceState;
+import io.mechanize.schemas.avro.WorkspaceStatus;
+import io.mechanize.worker.observe.FleetMetrics;
+import io.mechanize.worker.workspace.Workspace;
+import io.mechanize.worker.workspace.WorkspaceException;
+import io.mechanize.worker.workspace.WorkspaceFactory;
+import io.mechanize.worker.workspace.WorkspaceRef;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The life of a workspace as a state machine: one command in, its events and the workspace's
+ * next state out. Called from the workspace's lane, so commands of one workspace never overlap.
+ *
+ * <pre>
+ *   (none) --CreateWorkspace seq 0--> ACTIVE --ActionBatch/EvaluateWorkspace--> ACTIVE
+ *   ACTIVE --CloseWorkspace--> CLOSED          any --container lost--> FAILED
+ * </pre>
+ *
+ * Sequencing: a command at or below the last applied offset is a redelivery and is skipped with
+ * no event; any other command must carry exactly the next seq, otherwise it is rejected.
+ */
+public final class CommandHandler {
+    private static final Logger log = LoggerFactory.getLogger(CommandHandler.class);
+
+    private final WorkspaceTable table;
+    private final WorkspaceFactory factory;
+    private final Events events;
+    private final Semaphore workspacePermits;
+    private final FleetMetrics metrics;
+
+    public CommandHandler(WorkspaceTable table, WorkspaceFactory factory, Events events, Semaphore workspacePermits,
+            FleetMetrics metrics) {
+        this.table = table;
+        this.factory = factory;
+        this.events = events;
+        this.workspacePermits = workspacePermits;
+        this.metrics = metrics;
+    }
+
+    public CommandOutcome handle(InboundCommand in) throws InterruptedException {
+        var entry = table.get(in.workspaceId());
+        if (entry.isPresent() && in.offset() <= entry.get().state().getLastAppliedOffset()
+                && in.partition() == entry.get().state().getCreatePartition()) {
+            log.info("skipping redelivered {} seq {} at offset {}: already applied", in.kind(), in.seq(), in.offset());
+            return CommandOutcome.skipped();
+        }
+        if (in.command().getBody() instanceof CreateWorkspace create) {
+            if (entry.isPresent()) {
+                return reject(in, RejectionStage.SEQUENCING, "workspace " + in.workspaceId()
+                        + " already exists (created at offset " + entry.get().state().getCreateOffset() + ")");
+            }
+            if (in.seq() != 0) {
+                return reject(in, RejectionStage.SEQUENCING, "CreateWorkspace must carry seq 0, got " + in.seq());
+            }
+            return create(in, create);
+        }
+        if (entry.isEmpty()) {
+            return reject(in, RejectionStage.SEQUENCING, "unknown workspace " + in.workspaceId()
+                    + ": no CreateWorkspace was applied for it (seq " + in.seq() + ", " + in.kind() + ")");
+        }
+        WorkspaceTable.Entry known = entry.get();
+        WorkspaceState state = known.state();
+        switch (state.getStatus()) {
+            case CLOSED -> {
+                return reject(in, RejectionStage.SEQUENCING, "workspace " + in.workspaceId() + " is already closed");
+            }
+            case FAILED -> {
+                return reject(in, RejectionStage.SEQUENCING, "workspace " + in.workspaceId() + " has failed");
+            }
+            default -> { }
+        }
+        long expected = state.getLastAppliedSeq() + 1;
+        if (in.seq() < expected) {
+            return reject(in, RejectionStage.SEQUENCING, "duplicate seq " + in.seq() + ": workspace "
+                    + in.workspaceId() + " has already applied up to seq " + state.getLastAppliedSeq());
+        }
+        if (in.seq() > expected) {
+            return reject(in, RejectionStage.SEQUENCING, "seq gap: workspace " + in.workspaceId()
+                    + " expected seq " + expected + " but got " + in.seq());
+        }
+        Workspace live = known.live().orElse(null);
+        if (live == null) {
+            return fail(in, known, "recover", "the container of workspace " + in.workspaceId()
+                    + " is not on this worker (its owner changed) and recovery is not available", null);
+        }
+        Object body = in.command().getBody();
+        try {
+            if (body instanceof ActionBatch batch) {
+                return runBatch(in, known, live, batch);
+            } else if (body instanceof EvaluateWorkspace evaluate) {
+                return evaluate(in, known, live, evaluate);
+            } else if (body instanceof CloseWorkspace close) {
+                return close(in, known, live, close);
+            }
+            return reject(in, RejectionStage.VALIDATION, "unsupported command body " + in.kind());
+        } catch (WorkspaceException e) {
+            return fail(in, known, e.stage(), e.getMessage(), e);
+        }
+    }
+
+    private CommandOutcome create(InboundCommand in, CreateWorkspace create) throws InterruptedException {
+        workspacePermits.acquire();
+        Workspace workspace;
+        try {
+            workspace = factory.create(new WorkspaceRef(in.workspaceId(), in.runId(), events.workerId()), create);
+        } catch (WorkspaceException e) {
+            workspacePermits.release();
+            log.warn("workspace could not be created: {}", e.getMessage());
+            metrics.recordContainerFailure();
+            WorkspaceState failed = state(in, in, WorkspaceStatus.FAILED, null);
+            table.put(failed, create, null);
+            return CommandOutcome.of(List.of(events.failed(in, e.stage(), e.getMessage(), e.getCause())), failed);
+        } catch (RuntimeException e) {
+            workspacePermits.release();
+            throw e;
+        }
+        long readyMs = Duration.between(in.consumedAt(), events.clock().instant()).toMillis();
+        metrics.recordWorkspaceReady(readyMs);
+        WorkspaceState active = state(in, in, WorkspaceStatus.ACTIVE, workspace.containerId());
+        table.put(active, create, workspace);
+        var created = WorkspaceCreated.newBuilder()
+                .setTaskId(create.getTask().getTaskId())
+                .setContainerId(workspace.containerId())
+                .setImage(create.getImage())
+                .setRuntime(create.getPolicy().getRuntime())
+                .setReadyMs(readyMs)
+                .setFromPool(false)
+                .setSnapshotFiles(workspace.snapshotFiles())
+                .build();
+        log.info("workspace ready in {} ms (container {})", readyMs, shortId(workspace.containerId()));
+        return CommandOutcome.of(List.of(events.answer(in, created)), active);
+    }
+
+    private CommandOutcome runBatch(InboundCommand in, WorkspaceTable.Entry entry, Workspace live, ActionBatch batch)
+            throws WorkspaceException {
+        List<SimulationEvent> out = new ArrayList<>();
+        List<Action> actions = batch.getActions();
+        for (int i = 0; i < actions.size(); i++) {
+            ActionResult result = live.execute(actions.get(i), i);
+            metrics.recordAction(result.getActionType().name(), result.getSuccess(), result.getExecutionTimeMs());
+            out.add(events.answer(in, result));
+            if (!result.getSuccess() && batch.getStopOnFailure()) {
+                log.info("batch stopped after action {} of {} failed", i + 1, actions.size());
+                break;
+            }
+        }
+        WorkspaceState next = advance(entry.state(), in, WorkspaceStatus.ACTIVE);
+        entry.update(next, live);
+        return CommandOutcome.of(out, next);
+    }
+
+    private CommandOutcome evaluate(InboundCommand in, WorkspaceTable.Entry entry, Workspace live,
+            EvaluateWorkspace evaluate) throws WorkspaceException {
+        List<EvaluationCriterion> criteria = evaluate.getCriteria() != null
+                ? evaluate.getCriteria()
+                : entry.creation().getTask().getEvaluationCriteria();
+        EvaluationMetrics metricsResult = live.evaluate(criteria);
+        metrics.recordEvaluation(metricsResult.getPassed());
+        WorkspaceState next = advance(entry.state(), in, WorkspaceStatus.ACTIVE);
+        entry.update(next, live);
+        return CommandOutcome.of(List.of(events.answer(in, metricsResult)), next);
+    }
+
+    private CommandOutcome close(InboundCommand in, WorkspaceTable.Entry entry, Workspace live, CloseWorkspace close) {
+        live.close();
+        workspacePermits.release();
+        WorkspaceState next = advance(entry.state(), in, WorkspaceStatus.CLOSED);
+        entry.update(next, null);
+        long lifetime = Duration.between(entry.createdAt(), events.clock().instant()).toMillis();
+        var closed = WorkspaceClosed.newBuilder()
+                .setReason(close.getReason())
+                .setCommandsApplied(in.seq() + 1)
+                .setLifetimeMs(Math.max(0, lifetime))
+                .build();
+        return CommandOutcome.of(List.of(events.answer(in, closed)), next);
+    }
+
+    private CommandOutcome fail(InboundCommand in, WorkspaceTable.Entry entry, String stage, String reason,
+            Throwable cause) {
+        log.warn("workspace failed at {}: {}", stage, reason);
+        entry.live().ifPresent(ws -> {
+            ws.close();
+            workspacePermits.release();
+        });
+        metrics.recordContainerFailure();
+        WorkspaceState next = advance(entry.state(), in, WorkspaceStatus.FAILED);
+        next.setContainerId(null);
+        entry.update(next, null);
+        return CommandOutcome.of(List.of(events.failed(in, stage, reason, cause)), next);
+    }
+
+    private CommandOutcome reject(InboundCommand in, RejectionStage stage, String reason) {
+        log.warn("rejected {} seq {} at {}-{}@{}: {}", in.kind(), in.seq(), in.topic(), in.partition(), in.offset(),
+                reason);
+        metrics.recordRejected(stage.name());
+        return CommandOutcome.eventsOnly(List.of(events.rejected(in, stage, reason)));
+    }
+
+    private WorkspaceState state(InboundCommand in, InboundCommand create, WorkspaceStatus status, String containerId) {
+        return WorkspaceState.newBuilder()
+                .setWorkspaceId(in.workspaceId())
+                .setRunId(in.runId())
+                .setStatus(status)
+                .setOwnerWorker(events.workerId())
+                .setContainerId(containerId)
+                .setCreatePartition(create.partition())
+                .setCreateOffset(create.offset())
+                .setLastAppliedSeq(in.seq())
+                .setLastAppliedOffset(in.offset())
+                .setUpdatedAt(events.clock().instant())
+                .build();
+    }
+
+    private WorkspaceState advance(WorkspaceState previous, InboundCommand in, WorkspaceStatus status) {
+        return WorkspaceState.newBuilder(previous)
+                .setStatus(status)
+                .setOwnerWorker(events.workerId())
+                .setLastAppliedSeq(in.seq())
+                .setLastAppliedOffset(in.offset())
+                .setUpdatedAt(Instant.now(events.clock()))
+                .build();
+    }
+
+    private static String shortId(String id) {
+        return id.length() > 12 ? id.substring(0, 12) : id;
+    }
+}

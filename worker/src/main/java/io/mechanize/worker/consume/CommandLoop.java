@@ -1,0 +1,284 @@
+package io.mechanize.worker.consume;
+
+import io.mechanize.schemas.Topics;
+import io.mechanize.schemas.avro.CommandRejected;
+import io.mechanize.schemas.avro.SimulationEvent;
+import io.mechanize.schemas.avro.WorkspaceFailed;
+import io.mechanize.worker.command.CommandHandler;
+import io.mechanize.worker.command.CommandOutcome;
+import io.mechanize.worker.command.Events;
+import io.mechanize.worker.command.InboundCommand;
+import io.mechanize.worker.dispatch.KeyedDispatcher;
+import io.mechanize.worker.observe.FleetMetrics;
+import io.mechanize.worker.observe.LogContext;
+import io.mechanize.worker.publish.Completion;
+import io.mechanize.worker.publish.DeadLetters;
+import io.mechanize.worker.publish.RecordFactory;
+import io.mechanize.worker.publish.TransactionalPublisher;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The polling thread: takes commands from {@code mechanize.commands}, hands each to its
+ * workspace's lane, and publishes finished commands' records with their offsets in one
+ * transaction. It never runs a command itself, so a slow container cannot push it past
+ * {@code max.poll.interval.ms}; when the worker is full it pauses its partitions and keeps
+ * polling to stay in the group.
+ */
+public final class CommandLoop implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(CommandLoop.class);
+    private static final Duration BUSY_POLL = Duration.ofMillis(5);
+    private static final Duration IDLE_POLL = Duration.ofMillis(100);
+
+    private final Consumer<byte[], byte[]> consumer;
+    private final TransactionalPublisher publisher;
+    private final CommandDecoder decoder;
+    private final KeyedDispatcher dispatcher;
+    private final CommandHandler handler;
+    private final RecordFactory records;
+    private final Events events;
+    private final Semaphore workspacePermits;
+    private final FleetMetrics metrics;
+    private final Clock clock;
+    private final int maxInFlight;
+    private final Duration shutdownGrace;
+
+    private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
+    private final OffsetTracker offsets = new OffsetTracker();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean stopping;
+    private volatile Throwable failure;
+    private boolean paused;
+
+    public CommandLoop(Consumer<byte[], byte[]> consumer, TransactionalPublisher publisher, CommandDecoder decoder,
+            KeyedDispatcher dispatcher, CommandHandler handler, RecordFactory records, Events events,
+            Semaphore workspacePermits, FleetMetrics metrics, int maxInFlight, Duration shutdownGrace) {
+        this.consumer = consumer;
+        this.publisher = publisher;
+        this.decoder = decoder;
+        this.dispatcher = dispatcher;
+        this.handler = handler;
+        this.records = records;
+        this.events = events;
+        this.workspacePermits = workspacePermits;
+        this.metrics = metrics;
+        this.clock = events.clock();
+        this.maxInFlight = maxInFlight;
+        this.shutdownGrace = shutdownGrace;
+    }
+
+    @Override
+    public void run() {
+        try {
+            consumer.subscribe(List.of(Topics.COMMANDS), new Rebalance());
+            while (!stopping) {
+                ConsumerRecords<byte[], byte[]> batch;
+                try {
+                    batch = consumer.poll(dispatcher.inFlight() > 0 ? BUSY_POLL : IDLE_POLL);
+                } catch (WakeupException e) {
+                    break;
+                }
+                for (ConsumerRecord<byte[], byte[]> record : batch) {
+                    accept(record);
+                }
+                flush();
+                applyBackpressure();
+            }
+            finishInFlight();
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            log.error("command loop stopped by an unexpected error", e);
+        } finally {
+            try {
+                consumer.close(Duration.ofSeconds(5));
+            } catch (RuntimeException e) {
+                log.warn("closing the consumer failed", e);
+            }
+            publisher.close();
+            stopped.countDown();
+        }
+    }
+
+    /** Asks the loop to stop taking commands, finish in-flight ones within the grace, and commit. */
+    public void stop() {
+        stopping = true;
+        consumer.wakeup();
+    }
+
+    public boolean awaitStopped(Duration timeout) throws InterruptedException {
+        return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The error that ended the loop, if any. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    public boolean isRunning() {
+        return stopped.getCount() > 0;
+    }
+
+    private void accept(ConsumerRecord<byte[], byte[]> record) {
+        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+        offsets.started(tp, record.offset());
+        metrics.recordCommandConsumed();
+        switch (decoder.decode(record)) {
+            case DecodedRecord.Valid valid -> {
+                var in = new InboundCommand(valid.command(), record.topic(), record.partition(), record.offset(),
+                        clock.instant());
+                dispatcher.submit(in.workspaceId(), () -> runCommand(tp, in));
+            }
+            case DecodedRecord.Invalid invalid -> {
+                log.warn("rejected record {}@{}: {}", tp, record.offset(), invalid.reason());
+                metrics.recordRejected(invalid.stage().name());
+                var command = invalid.command();
+                SimulationEvent event = events.envelope(invalid.workspaceId(),
+                        command == null ? "" : command.getRunId(), command == null ? -1 : command.getSeq(),
+                        CommandRejected.newBuilder()
+                                .setReason(invalid.reason())
+                                .setStage(invalid.stage())
+                                .setSourceTopic(record.topic())
+                                .setSourcePartition(record.partition())
+                                .setSourceOffset(record.offset())
+                                .setExceptionClass(invalid.cause() == null ? null : invalid.cause().getClass().getName())
+                                .build());
+                completions.add(new Completion(tp, record.offset(), List.of(
+                        records.event(invalid.workspaceId(), event),
+                        DeadLetters.of(record, invalid.stage(), invalid.reason(), invalid.cause(), events.workerId()))));
+            }
+        }
+    }
+
+    /** Runs on the workspace's lane. */
+    private void runCommand(TopicPartition tp, InboundCommand in) {
+        try (var ignored = LogContext.forWorkspace(in.workspaceId(), in.runId())) {
+            CommandOutcome outcome;
+            try {
+                outcome = handler.handle(in);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                log.info("abandoned {} seq {}: worker is stopping", in.kind(), in.seq());
+                return;
+            } catch (RuntimeException e) {
+                log.error("{} seq {} failed unexpectedly", in.kind(), in.seq(), e);
+                outcome = CommandOutcome.eventsOnly(List.of(events.answer(in, WorkspaceFailed.newBuilder()
+                        .setReason("internal error while handling " + in.kind() + ": " + e)
+                        .setStage("worker")
+                        .setExceptionClass(e.getClass().getName())
+                        .build())));
+            }
+            completions.add(new Completion(tp, in.offset(), records.records(in.workspaceId(), outcome)));
+        }
+    }
+
+    /** Publishes every finished command's records with the offsets they free, in one transaction. */
+    private void flush() {
+        flush(null);
+    }
+
+    private void flush(Completion first) {
+        List<Completion> done = new ArrayList<>();
+        if (first != null) {
+            done.add(first);
+        }
+        completions.drainTo(done);
+        if (done.isEmpty()) {
+            return;
+        }
+        Set<TopicPartition> owned = consumer.assignment();
+        List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
+        for (Completion c : done) {
+            if (!owned.contains(c.source()) || !offsets.isPending(c.source(), c.offset())) {
+                log.info("dropping the results of {}@{}: the partition moved to another worker", c.source(), c.offset());
+                continue;
+            }
+            offsets.finished(c.source(), c.offset());
+            out.addAll(c.records());
+        }
+        Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>(offsets.committable());
+        commit.keySet().retainAll(owned);
+        publisher.publish(out, commit, consumer.groupMetadata());
+        offsets.committed(commit);
+    }
+
+    private void applyBackpressure() {
+        boolean full = dispatcher.inFlight() >= maxInFlight || workspacePermits.hasQueuedThreads();
+        if (full) {
+            Set<TopicPartition> assignment = consumer.assignment();
+            if (!paused) {
+                log.info("at capacity ({} commands in flight, {} waiting for a workspace slot): pausing {} partitions",
+                        dispatcher.inFlight(), workspacePermits.getQueueLength(), assignment.size());
+            }
+            consumer.pause(assignment);
+            paused = true;
+        } else if (paused) {
+            consumer.resume(consumer.paused());
+            paused = false;
+            log.info("below capacity: resumed partitions");
+        }
+    }
+
+    private void finishInFlight() {
+        Instant deadline = clock.instant().plus(shutdownGrace);
+        consumer.pause(consumer.assignment());
+        while (dispatcher.inFlight() > 0 && clock.instant().isBefore(deadline)) {
+            try {
+                flush(completions.poll(50, TimeUnit.MILLISECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        flush();
+        if (dispatcher.inFlight() > 0) {
+            log.warn("{} commands still running after the {} grace: abandoned, they will be redelivered",
+                    dispatcher.inFlight(), shutdownGrace);
+        }
+    }
+
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (partitions.isEmpty()) {
+                return;
+            }
+            log.info("partitions revoked: {}", partitions);
+            flush();
+            partitions.forEach(offsets::forget);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            if (!partitions.isEmpty()) {
+                log.info("partitions assigned: {}", partitions);
+            }
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            log.warn("partitions lost: {}", partitions);
+            partitions.forEach(offsets::forget);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.mechanize.worker.consume;
+
+import io.mechanize.schemas.Topics;
+import io.mechanize.worker.WorkerConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Creates the topics the fleet needs when they are missing; leaves existing ones alone. */
+public final class TopicBootstrap {
+    private static final Logger log = LoggerFactory.getLogger(TopicBootstrap.class);
+
+    private TopicBootstrap() {}
+
+    public static List<NewTopic> topics(int partitions, short replication) {
+        return List.of(
+                new NewTopic(Topics.COMMANDS, partitions, replication),
+                new NewTopic(Topics.RESULTS, partitions, replication),
+                new NewTopic(Topics.WORKSPACES, partitions, replication)
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
+                new NewTopic(Topics.METRICS, 1, replication)
+                        .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(TimeUnit.DAYS.toMillis(7)))),
+                new NewTopic(Topics.COMMANDS_DLQ, 1, replication));
+    }
+
+    public static void ensureTopics(Admin admin, WorkerConfig config) {
+        try {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = new ArrayList<>();
+            for (NewTopic topic : topics(config.partitions(), config.replicationFactor())) {
+                if (!existing.contains(topic.name())) {
+                    missing.add(topic);
+                }
+            }
+            if (missing.isEmpty()) {
+                return;
+            }
+            try {
+                admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+                log.info("created topics {}", missing.stream().map(NewTopic::name).toList());
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot create the fleet's topics on " + config.bootstrapServers() + ": "
+                    + (e.getCause() == null ? e : e.getCause()).getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topics", e);
+        }
+    }
+}
