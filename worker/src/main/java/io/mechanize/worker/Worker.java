@@ -153,6 +153,11 @@ public final class Worker implements AutoCloseable {
         return loop.isRunning();
     }
 
+    /** The error that stopped the polling loop, if one did. */
+    public java.util.Optional<Throwable> failure() {
+        return java.util.Optional.ofNullable(loop.failure());
+    }
+
     /** Blocks until the polling loop ends (after {@link #close} or a fatal error). */
     public void awaitTermination() throws InterruptedException {
         pollThread.join();

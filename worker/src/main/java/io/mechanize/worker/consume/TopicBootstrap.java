@@ -34,10 +34,15 @@ public final class TopicBootstrap {
     }
 
     public static void ensureTopics(Admin admin, WorkerConfig config) {
+        ensureTopics(admin, config.partitions(), config.replicationFactor(), config.bootstrapServers());
+    }
+
+    /** Creates the fleet's missing topics; {@code where} names the cluster in error messages. */
+    public static void ensureTopics(Admin admin, int partitions, short replication, String where) {
         try {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
-            for (NewTopic topic : topics(config.partitions(), config.replicationFactor())) {
+            for (NewTopic topic : topics(partitions, replication)) {
                 if (!existing.contains(topic.name())) {
                     missing.add(topic);
                 }
@@ -54,7 +59,7 @@ public final class TopicBootstrap {
                 }
             }
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot create the fleet's topics on " + config.bootstrapServers() + ": "
+            throw new IllegalStateException("cannot create the fleet's topics on " + where + ": "
                     + (e.getCause() == null ? e : e.getCause()).getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

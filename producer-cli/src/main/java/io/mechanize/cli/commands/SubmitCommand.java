@@ -1,0 +1,50 @@
+package io.mechanize.cli.commands;
+
+import io.mechanize.cli.client.FleetClient;
+import io.mechanize.cli.spec.RunPlan;
+import io.mechanize.cli.spec.SimulationSpec;
+import io.mechanize.cli.spec.SpecException;
+import io.mechanize.cli.spec.SpecParser;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "submit", mixinStandardHelpOptions = true,
+        description = "Submit every simulation of a spec file to a running cluster and print the run id.")
+public final class SubmitCommand implements Callable<Integer> {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "SPEC.jsonl")
+    Path specFile;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Override
+    public Integer call() throws Exception {
+        List<SimulationSpec> specs;
+        try {
+            specs = SpecParser.parse(specFile);
+        } catch (SpecException e) {
+            System.err.println("invalid spec " + specFile + ": " + e.getMessage());
+            return 2;
+        } catch (java.nio.file.NoSuchFileException e) {
+            System.err.println("spec file not found: " + specFile);
+            return 2;
+        }
+        Clock clock = Clock.systemUTC();
+        RunPlan plan = RunPlan.of(RunPlan.newRunId(clock), specs, clock);
+        try (FleetClient client = new FleetClient(cluster.require(spec))) {
+            client.ensureTopics(io.mechanize.worker.WorkerConfig.DEFAULT_PARTITIONS, (short) 1);
+            client.submit(plan);
+        }
+        System.out.println(plan.runId());
+        return 0;
+    }
+}

@@ -1,0 +1,60 @@
+package io.mechanize.cli.commands;
+
+import io.mechanize.worker.Worker;
+import io.mechanize.worker.WorkerConfig;
+import io.mechanize.worker.sandbox.DockerWorkspaceFactory;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "worker", mixinStandardHelpOptions = true,
+        description = {"Run a worker of the fleet against a running cluster until SIGTERM.",
+                "Workers of one fleet share a consumer group; scaling is starting more of them."})
+public final class WorkerCommand implements Callable<Integer> {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Option(names = "--worker-id", description = "Unique id of this worker. Default: host, pid and a random suffix.")
+    String workerId;
+
+    @Option(names = "--group-id", defaultValue = WorkerConfig.DEFAULT_GROUP_ID,
+            description = "Consumer group of the fleet. Default: ${DEFAULT-VALUE}.")
+    String groupId;
+
+    @Option(names = "--max-workspaces", defaultValue = "" + WorkerConfig.DEFAULT_MAX_WORKSPACES,
+            description = "Workspaces this worker runs at once. Default: ${DEFAULT-VALUE}.")
+    int maxWorkspaces;
+
+    @Option(names = "--partitions", defaultValue = "" + WorkerConfig.DEFAULT_PARTITIONS,
+            description = "Partitions of the topics when the worker creates them. Default: ${DEFAULT-VALUE}.")
+    int partitions;
+
+    @Option(names = "--replication-factor", defaultValue = "1",
+            description = "Replication factor of the topics when the worker creates them. Default: ${DEFAULT-VALUE}.")
+    short replicationFactor;
+
+    @Override
+    public Integer call() throws Exception {
+        WorkerConfig defaults = WorkerConfig.defaults("", "");
+        var target = cluster.require(spec);
+        WorkerConfig config = new WorkerConfig(target.bootstrapServers(), target.schemaRegistryUrl(),
+                workerId == null ? defaults.workerId() : workerId, groupId, partitions, replicationFactor,
+                maxWorkspaces, WorkerConfig.DEFAULT_MAX_COMMAND_BYTES, WorkerConfig.DEFAULT_SHUTDOWN_GRACE,
+                target.kafkaOverrides());
+        Worker worker = Worker.start(config, DockerWorkspaceFactory.connect());
+        Thread hook = new Thread(worker::close, "mechanize-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        System.err.println("worker " + config.workerId() + " running; stop it with Ctrl-C or SIGTERM");
+        worker.awaitTermination();
+        if (worker.failure().isPresent()) {
+            System.err.println("worker stopped by an error: " + worker.failure().get());
+            return 1;
+        }
+        return 0;
+    }
+}
