@@ -1,5 +1,6 @@
 package io.mechanize.schemas.wire;
 
+import io.mechanize.schemas.AvroTrust;
 import java.io.IOException;
 import java.util.Objects;
 import org.apache.avro.Schema;
@@ -25,12 +26,19 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
     private final OnceCache<Integer, SpecificDatumReader<T>> readers = new OnceCache<>();
 
     public AvroDeserializer(SchemaRegistryClient registry, Class<T> type) {
-        this(registry, SpecificData.getForClass(Objects.requireNonNull(type, "type is null")).getSchema(type));
+        this(registry, schemaOf(type));
     }
 
     public AvroDeserializer(SchemaRegistryClient registry, Schema readerSchema) {
+        AvroTrust.trustContractClasses();
         this.registry = Objects.requireNonNull(registry, "registry is null");
         this.readerSchema = Objects.requireNonNull(readerSchema, "readerSchema is null");
+    }
+
+    private static Schema schemaOf(Class<?> type) {
+        Objects.requireNonNull(type, "type is null");
+        AvroTrust.trustContractClasses();
+        return SpecificData.getForClass(type).getSchema(type);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.mechanize.schemas.wire;
 
 import io.mechanize.schemas.Topics;
+import io.mechanize.schemas.AvroTrust;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Objects;
@@ -24,6 +25,7 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
     private final OnceCache<String, Integer> idsByTopic = new OnceCache<>();
 
     public AvroSerializer(SchemaRegistryClient registry, Schema schema) {
+        AvroTrust.trustContractClasses();
         this.registry = Objects.requireNonNull(registry, "registry is null");
         this.schema = Objects.requireNonNull(schema, "schema is null");
         this.writer = new SpecificDatumWriter<>(schema);
