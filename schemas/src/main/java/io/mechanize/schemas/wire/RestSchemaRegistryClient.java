@@ -1,0 +1,203 @@
+package io.mechanize.schemas.wire;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.avro.Schema;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link SchemaRegistryClient} over the Confluent Schema Registry REST API (works against a real
+ * Confluent registry and against {@code io.mechanize.schemas.registry.EmbeddedSchemaRegistry}).
+ * Caches subject+schema -> id and id -> schema, so the hot path asks the registry once per schema.
+ */
+public final class RestSchemaRegistryClient implements SchemaRegistryClient, AutoCloseable {
+
+    public static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(15);
+
+    private static final Logger LOG = LoggerFactory.getLogger(RestSchemaRegistryClient.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_BODY_IN_MESSAGE = 200;
+
+    private final String baseUrl;
+    private final Duration requestTimeout;
+    private final HttpClient http;
+    private final OnceCache<SubjectSchema, Integer> ids = new OnceCache<>();
+    private final OnceCache<Integer, Schema> schemas = new OnceCache<>();
+
+    private record SubjectSchema(String subject, Schema schema) {
+    }
+
+    public RestSchemaRegistryClient(String baseUrl) {
+        this(baseUrl, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT);
+    }
+
+    public RestSchemaRegistryClient(String baseUrl, Duration connectTimeout, Duration requestTimeout) {
+        Objects.requireNonNull(baseUrl, "schema registry url is null");
+        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        URI uri = URI.create(this.baseUrl);
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+            throw new IllegalArgumentException("schema registry url '" + baseUrl + "' is not an http(s) URL");
+        }
+        this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout is null");
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Objects.requireNonNull(connectTimeout, "connectTimeout is null"))
+                .build();
+    }
+
+    public String url() {
+        return baseUrl;
+    }
+
+    @Override
+    public int register(String subject, Schema schema) {
+        Objects.requireNonNull(subject, "subject is null");
+        Objects.requireNonNull(schema, "schema is null");
+        return ids.get(new SubjectSchema(subject, schema), key -> {
+            JsonNode answer = send("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema));
+            int id = intField(answer, "id", "POST /subjects/" + subject + "/versions");
+            schemas.putIfAbsent(id, schema);
+            LOG.info("schema {} registered under subject {} with id {} at {}", schema.getFullName(), subject, id, baseUrl);
+            return id;
+        });
+    }
+
+    @Override
+    public Schema schemaById(int id) {
+        return schemas.get(id, key -> {
+            String path = "/schemas/ids/" + id;
+            JsonNode answer = send("GET", path, null);
+            JsonNode text = answer.get("schema");
+            if (text == null || !text.isTextual()) {
+                throw unexpectedBody("GET", path, 200, answer.toString(), null);
+            }
+            try {
+                return new Schema.Parser().parse(text.asText());
+            } catch (RuntimeException e) {
+                throw new SchemaRegistryException(200, SchemaRegistryException.NO_ANSWER,
+                        "schema registry " + baseUrl + " returned a schema for id " + id
+                                + " that does not parse as Avro: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    @Override
+    public boolean isCompatible(String subject, Schema schema) {
+        Objects.requireNonNull(subject, "subject is null");
+        Objects.requireNonNull(schema, "schema is null");
+        String path = "/compatibility/subjects/" + encode(subject) + "/versions/latest";
+        try {
+            JsonNode answer = send("POST", path, schemaBody(schema));
+            JsonNode compatible = answer.get("is_compatible");
+            if (compatible == null || !compatible.isBoolean()) {
+                throw unexpectedBody("POST", path, 200, answer.toString(), null);
+            }
+            return compatible.asBoolean();
+        } catch (SchemaRegistryException e) {
+            if (e.httpStatus() == 404 && (e.errorCode() == SchemaRegistryException.SUBJECT_NOT_FOUND
+                    || e.errorCode() == 40402)) {
+                return true; // no version to be compatible with: anything goes
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        http.close();
+    }
+
+    private static String schemaBody(Schema schema) {
+        try {
+            return JSON.writeValueAsString(Map.of("schema", schema.toString()));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write a schema as JSON", e);
+        }
+    }
+
+    private JsonNode send(String method, String path, String body) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path))
+                .timeout(requestTimeout)
+                .header("Accept", CONTENT_TYPE + ", application/json")
+                .header("Content-Type", CONTENT_TYPE)
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
+                .build();
+        HttpResponse<String> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (HttpTimeoutException e) {
+            throw new SchemaRegistryException(SchemaRegistryException.NO_ANSWER, SchemaRegistryException.NO_ANSWER,
+                    "schema registry at " + baseUrl + " did not answer " + method + " " + path
+                            + " within " + requestTimeout + ": " + e, e);
+        } catch (IOException e) {
+            throw new SchemaRegistryException(SchemaRegistryException.NO_ANSWER, SchemaRegistryException.NO_ANSWER,
+                    "cannot reach schema registry at " + baseUrl + ": " + e + " (" + method + " " + path + ")", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SchemaRegistryException(SchemaRegistryException.NO_ANSWER, SchemaRegistryException.NO_ANSWER,
+                    "interrupted while waiting for schema registry at " + baseUrl + " (" + method + " " + path + ")", e);
+        }
+        return readAnswer(method, path, response.statusCode(), response.body());
+    }
+
+    private JsonNode readAnswer(String method, String path, int status, String body) {
+        JsonNode json;
+        try {
+            json = JSON.readTree(body == null ? "" : body);
+        } catch (JsonProcessingException e) {
+            throw unexpectedBody(method, path, status, body, e);
+        }
+        if (status / 100 == 2) {
+            if (json == null || !json.isObject()) {
+                throw unexpectedBody(method, path, status, body, null);
+            }
+            return json;
+        }
+        if (json == null || !json.isObject() || !json.path("error_code").canConvertToInt()) {
+            throw unexpectedBody(method, path, status, body, null);
+        }
+        int errorCode = json.get("error_code").asInt();
+        String message = json.path("message").asText("");
+        throw new SchemaRegistryException(status, errorCode, "schema registry " + baseUrl + " answered " + status
+                + " (error " + errorCode + " " + message + ") to " + method + " " + path);
+    }
+
+    private SchemaRegistryException unexpectedBody(String method, String path, int status, String body, Throwable cause) {
+        String shown = body == null ? "" : body;
+        if (shown.length() > MAX_BODY_IN_MESSAGE) {
+            shown = shown.substring(0, MAX_BODY_IN_MESSAGE) + "...";
+        }
+        return new SchemaRegistryException(status, SchemaRegistryException.NO_ANSWER, "schema registry " + baseUrl
+                + " answered " + status + " to " + method + " " + path
+                + " with a body that is not the registry's JSON: '" + shown + "'", cause);
+    }
+
+    private int intField(JsonNode answer, String field, String request) {
+        JsonNode value = answer.get(field);
+        if (value == null || !value.canConvertToInt() || !value.isIntegralNumber()) {
+            throw new SchemaRegistryException(200, SchemaRegistryException.NO_ANSWER, "schema registry " + baseUrl
+                    + " answered " + request + " without an integer '" + field + "': " + answer);
+        }
+        return value.asInt();
+    }
+
+    private static String encode(String subject) {
+        return URLEncoder.encode(subject, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+}
