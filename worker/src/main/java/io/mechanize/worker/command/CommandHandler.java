@@ -1,5 +1,6 @@
 package io.mechanize.worker.command;
 
+import io.mechanize.schemas.AvroTrust;
 import io.mechanize.schemas.avro.Action;
 import io.mechanize.schemas.avro.ActionBatch;
 import io.mechanize.schemas.avro.ActionResult;
@@ -50,6 +51,7 @@ public final class CommandHandler {
 
     public CommandHandler(WorkspaceTable table, WorkspaceFactory factory, Events events, Semaphore workspacePermits,
             FleetMetrics metrics) {
+        AvroTrust.trustContractClasses(); // builders deep-copy contract records
         this.table = table;
         this.factory = factory;
         this.events = events;
