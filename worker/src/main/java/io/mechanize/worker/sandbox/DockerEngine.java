@@ -1,0 +1,103 @@
+package io.mechanize.worker.sandbox;
+
+import static java.util.Objects.requireNonNull;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.Version;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.core.RemoteApiVersion;
+import com.github.dockerjava.transport.DockerHttpClient;
+import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one Docker client of a worker process, built once and shared. The API version is
+ * negotiated: the engine is asked for its version over an unversioned request, and the client
+ * then speaks exactly that version (Docker 20.10 answers 1.41). {@code DOCKER_API_VERSION}
+ * pins it instead.
+ */
+public final class DockerEngine implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DockerEngine.class);
+    public static final String DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+
+    private final DockerClient client;
+    private final DockerHttpClient http;
+    private final String engineVersion;
+    private final String apiVersion;
+
+    private DockerEngine(DockerClient client, DockerHttpClient http, String engineVersion, String apiVersion) {
+        this.client = client;
+        this.http = http;
+        this.engineVersion = engineVersion;
+        this.apiVersion = apiVersion;
+    }
+
+    /** Connects to {@code DOCKER_HOST} (default {@value #DEFAULT_DOCKER_HOST}). */
+    public static DockerEngine fromEnvironment() {
+        String host = System.getenv().getOrDefault("DOCKER_HOST", DEFAULT_DOCKER_HOST);
+        return connect(host, System.getenv("DOCKER_API_VERSION"));
+    }
+
+    /**
+     * @param dockerHost e.g. {@code unix:///var/run/docker.sock} or {@code tcp://127.0.0.1:2375}
+     * @param pinnedApiVersion e.g. {@code 1.41}, or null to negotiate
+     * @throws IllegalStateException when the engine cannot be reached
+     */
+    public static DockerEngine connect(String dockerHost, String pinnedApiVersion) {
+        requireNonNull(dockerHost, "dockerHost is null");
+        String apiVersion = pinnedApiVersion;
+        if (apiVersion == null || apiVersion.isBlank()) {
+            try (DockerEngine probe = build(dockerHost, RemoteApiVersion.UNKNOWN_VERSION)) {
+                apiVersion = probe.client.versionCmd().exec().getApiVersion();
+            } catch (RuntimeException e) {
+                throw new IllegalStateException("cannot reach the Docker engine at " + dockerHost + ": " + e.getMessage(), e);
+            }
+        }
+        DockerEngine engine = build(dockerHost, RemoteApiVersion.parseConfig(apiVersion));
+        Version version = engine.client.versionCmd().exec();
+        log.info("Docker engine {} at {}, speaking API {}", version.getVersion(), dockerHost, apiVersion);
+        return new DockerEngine(engine.client, engine.http, version.getVersion(), apiVersion);
+    }
+
+    private static DockerEngine build(String dockerHost, RemoteApiVersion apiVersion) {
+        DockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
+                .withDockerHost(dockerHost)
+                .withApiVersion(apiVersion)
+                .build();
+        DockerHttpClient http = new ZerodepDockerHttpClient.Builder()
+                .dockerHost(config.getDockerHost())
+                .sslConfig(config.getSSLConfig())
+                .maxConnections(64)
+                .connectionTimeout(Duration.ofSeconds(10))
+                .build();
+        return new DockerEngine(DockerClientImpl.getInstance(config, http), http, "?", apiVersion.getVersion());
+    }
+
+    DockerClient client() {
+        return client;
+    }
+
+    public String engineVersion() {
+        return engineVersion;
+    }
+
+    public String apiVersion() {
+        return apiVersion;
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.close();
+            http.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("closing the Docker client failed", e);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package io.mechanize.worker.sandbox;
+
+import static java.util.Objects.requireNonNull;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.command.InspectExecResponse;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import io.mechanize.worker.workspace.WorkspaceException;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A {@link SandboxContainer} backed by a Docker container; commands run via exec. */
+final class DockerSandboxContainer implements SandboxContainer {
+    private static final Logger log = LoggerFactory.getLogger(DockerSandboxContainer.class);
+    /** How long the output may keep flowing after a timeout kill before the stream is cut. */
+    private static final Duration DRAIN_AFTER_KILL = Duration.ofSeconds(2);
+    private static final Duration KILL_TIMEOUT = Duration.ofSeconds(5);
+    /** The engine may report an exec's exit code a moment after its streams close. */
+    private static final int EXIT_CODE_POLLS = 200;
+    private static final long EXIT_CODE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+    private final DockerClient client;
+    private final String id;
+    private final Clock clock;
+    private final AtomicBoolean removed = new AtomicBoolean();
+
+    DockerSandboxContainer(DockerClient client, String id, Clock clock) {
+        this.client = requireNonNull(client, "client is null");
+        this.id = requireNonNull(id, "id is null");
+        this.clock = requireNonNull(clock, "clock is null");
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public ExecResult exec(List<String> argv, Map<String, String> env, byte[] stdin, Duration timeout, int maxOutputBytes)
+            throws WorkspaceException {
+        requireNonNull(argv, "argv is null");
+        requireNonNull(env, "env is null");
+        requireNonNull(timeout, "timeout is null");
+        String marker = UUID.randomUUID().toString();
+        List<String> envList = new ArrayList<>();
+        env.forEach((k, v) -> envList.add(k + "=" + v));
+        envList.add(ExecCommands.MARKER_ENV + "=" + marker);
+        Instant start = clock.instant();
+        OutputCollector output = new OutputCollector(maxOutputBytes);
+        String execId;
+        try {
+            execId = client.execCreateCmd(id)
+                    .withCmd(ExecCommands.wrap(argv, stdin == null ? -1 : stdin.length).toArray(String[]::new))
+                    .withEnv(envList)
+                    .withUser(ContainerSpec.SANDBOX_USER)
+                    .withAttachStdin(stdin != null)
+                    .withAttachStdout(true)
+                    .withAttachStderr(true)
+                    .exec()
+                    .getId();
+            client.execStartCmd(execId)
+                    .withStdIn(stdin == null ? null : new ByteArrayInputStream(stdin))
+                    .exec(output);
+        } catch (DockerException e) {
+            throw failure("exec of " + argv.getFirst() + " failed", e);
+        }
+        boolean timedOut = !await(output, timeout);
+        if (timedOut) {
+            log.info("container {}: command {} exceeded its timeout of {}; killing its process group",
+                    shortId(), argv.getFirst(), timeout);
+            killMarked(marker);
+            if (!await(output, DRAIN_AFTER_KILL)) {
+                closeQuietly(output);
+            }
+        }
+        Duration duration = Duration.between(start, clock.instant());
+        Integer exitCode = exitCode(execId);
+        if (exitCode == null && !timedOut) {
+            throw failure("command " + argv.getFirst() + " ended without an exit code", null);
+        }
+        return new ExecResult(exitCode == null ? -1 : exitCode, output.stdout(), output.stderr(), timedOut, duration);
+    }
+
+    private static boolean await(OutputCollector output, Duration timeout) {
+        try {
+            return output.awaitCompletion(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private void killMarked(String marker) throws WorkspaceException {
+        OutputCollector ignored = new OutputCollector(4096);
+        try {
+            String killId = client.execCreateCmd(id)
+                    .withCmd(ExecCommands.kill(marker).toArray(String[]::new))
+                    .withUser(ContainerSpec.SANDBOX_USER)
+                    .withAttachStdout(true)
+                    .withAttachStderr(true)
+                    .exec()
+                    .getId();
+            client.execStartCmd(killId).exec(ignored);
+            if (!await(ignored, KILL_TIMEOUT)) {
+                log.warn("container {}: the timeout kill did not finish within {}", shortId(), KILL_TIMEOUT);
+            }
+        } catch (DockerException e) {
+            throw failure("killing a timed-out command failed", e);
+        } finally {
+            closeQuietly(ignored);
+        }
+    }
+
+    private Integer exitCode(String execId) throws WorkspaceException {
+        try {
+            for (int i = 0; i < EXIT_CODE_POLLS; i++) {
+                InspectExecResponse exec = client.inspectExecCmd(execId).exec();
+                if (!Boolean.TRUE.equals(exec.isRunning()) && exec.getExitCodeLong() != null) {
+                    return exec.getExitCodeLong().intValue();
+                }
+                LockSupport.parkNanos(EXIT_CODE_POLL_NANOS);
+            }
+            return null;
+        } catch (DockerException e) {
+            throw failure("reading the exit code failed", e);
+        }
+    }
+
+    /**
+     * A failure of the container itself: inspects it and says why it is gone, as Testcontainers'
+     * {@code GenericContainer#tryStart} does.
+     */
+    private WorkspaceException failure(String what, Exception cause) {
+        String why = diagnose().orElse("the container is running; the engine said: "
+                + (cause == null ? "nothing" : cause.getMessage()));
+        return new WorkspaceException("action", "container " + shortId() + ": " + what + ": " + why, cause);
+    }
+
+    /** Why the container is not running, or empty when it is. */
+    java.util.Optional<String> diagnose() {
+        try {
+            InspectContainerResponse.ContainerState state = client.inspectContainerCmd(id).exec().getState();
+            if (Boolean.TRUE.equals(state.getRunning())) {
+                return java.util.Optional.empty();
+            }
+            if (Boolean.TRUE.equals(state.getOOMKilled())) {
+                return java.util.Optional.of("the container died: OOMKilled (it hit its memory limit)");
+            }
+            String error = state.getError() == null || state.getError().isBlank() ? "" : " (" + state.getError() + ")";
+            return java.util.Optional.of("the container died: exited with code " + state.getExitCodeLong() + error);
+        } catch (NotFoundException e) {
+            return java.util.Optional.of("the container no longer exists");
+        } catch (DockerException e) {
+            return java.util.Optional.of("the engine cannot inspect it: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!removed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            client.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+            log.debug("container {} removed", shortId());
+        } catch (NotFoundException e) {
+            log.debug("container {} was already gone", shortId());
+        } catch (DockerException e) {
+            log.warn("container {} could not be removed: {}", shortId(), e.getMessage());
+        }
+    }
+
+    private String shortId() {
+        return id.length() > 12 ? id.substring(0, 12) : id;
+    }
+
+    private static void closeQuietly(OutputCollector callback) {
+        try {
+            callback.close();
+        } catch (IOException e) {
+            log.debug("closing an exec stream failed: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,255 @@
+package io.mechanize.worker.sandbox;
+
+import static java.util.Objects.requireNonNull;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Container;
+import io.mechanize.schemas.avro.ArchiveSnapshot;
+import io.mechanize.schemas.avro.CreateWorkspace;
+import io.mechanize.schemas.avro.GitSnapshot;
+import io.mechanize.schemas.avro.ImageSnapshot;
+import io.mechanize.schemas.avro.InlineSnapshot;
+import io.mechanize.worker.workspace.Workspace;
+import io.mechanize.worker.workspace.WorkspaceException;
+import io.mechanize.worker.workspace.WorkspaceFactory;
+import io.mechanize.worker.workspace.WorkspaceRef;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Workspaces as hardened Docker containers (see {@link ContainerSpec}). Creation is: create the
+ * container, start it, stream the snapshot as one tar into {@code tar -x} inside it, bind it to
+ * a {@link Workspace}. Anything that fails on the way removes the container.
+ */
+public final class DockerWorkspaceFactory implements WorkspaceFactory {
+    private static final Logger log = LoggerFactory.getLogger(DockerWorkspaceFactory.class);
+    private static final Duration SNAPSHOT_TIMEOUT = Duration.ofSeconds(60);
+
+    private final DockerEngine engine;
+    private final String workerId;
+    private final Map<String, String> extraLabels;
+    private final WorkspaceBinder binder;
+    private final Clock clock;
+    /** container id to container, for every container this factory created and not yet removed. */
+    private final Map<String, SandboxContainer> held = new ConcurrentHashMap<>();
+
+    /**
+     * @param engine the shared Docker client; not closed by this factory
+     * @param workerId this worker's id: every {@link WorkspaceRef} it creates must carry it
+     * @param extraLabels labels added to every container (e.g. {@code mechanize.test=true})
+     * @param binder makes the {@link Workspace}, usually {@code DockerWorkspace::new}
+     * @param clock for durations and snapshot file times
+     */
+    public DockerWorkspaceFactory(
+            DockerEngine engine, String workerId, Map<String, String> extraLabels, WorkspaceBinder binder, Clock clock) {
+        this.engine = requireNonNull(engine, "engine is null");
+        this.workerId = requireNonNull(workerId, "workerId is null");
+        this.extraLabels = Map.copyOf(requireNonNull(extraLabels, "extraLabels is null"));
+        this.binder = requireNonNull(binder, "binder is null");
+        this.clock = requireNonNull(clock, "clock is null");
+    }
+
+    @Override
+    public Workspace create(WorkspaceRef ref, CreateWorkspace command) throws WorkspaceException {
+        requireNonNull(ref, "ref is null");
+        requireNonNull(command, "command is null");
+        if (!ref.workerId().equals(workerId)) {
+            throw new IllegalArgumentException(
+                    "workspace " + ref.workspaceId() + " names worker " + ref.workerId() + " but this factory is " + workerId);
+        }
+        ContainerSpec spec;
+        Map<String, byte[]> files;
+        try {
+            spec = ContainerSpec.forWorkspace(ref, command, extraLabels);
+            files = snapshotFiles(command);
+        } catch (IllegalArgumentException e) {
+            throw new WorkspaceException(e.getMessage().startsWith("snapshot") ? "snapshot" : "create", e.getMessage(), e);
+        }
+        SandboxContainer container = start(spec);
+        try {
+            placeSnapshot(container, files);
+            return binder.bind(ref, command, new HeldContainer(container), files.size());
+        } catch (WorkspaceException | RuntimeException e) {
+            forget(container);
+            throw e;
+        }
+    }
+
+    private SandboxContainer start(ContainerSpec spec) throws WorkspaceException {
+        DockerClient client = engine.client();
+        String id;
+        try (CreateContainerCmd cmd = client.createContainerCmd(spec.image())) {
+            id = spec.applyTo(cmd).exec().getId();
+        } catch (NotFoundException e) {
+            throw new WorkspaceException("create", "image " + spec.image() + " is not present on the Docker engine; "
+                    + "build it with: docker build -t " + spec.image() + " images/dev-env", e);
+        } catch (DockerException e) {
+            throw new WorkspaceException("create", "creating a container from " + spec.image() + " failed: " + e.getMessage(), e);
+        }
+        SandboxContainer container = new DockerSandboxContainer(client, id, clock);
+        held.put(id, container);
+        try {
+            client.startContainerCmd(id).exec();
+        } catch (DockerException e) {
+            forget(container);
+            throw new WorkspaceException("create", "starting container " + id + " from " + spec.image() + " failed: "
+                    + e.getMessage(), e);
+        }
+        log.info("container {} started for workspace {} (run {})", id, spec.labels().get(ContainerSpec.LABEL_WORKSPACE),
+                spec.labels().get(ContainerSpec.LABEL_RUN));
+        return container;
+    }
+
+    private void placeSnapshot(SandboxContainer container, Map<String, byte[]> files) throws WorkspaceException {
+        if (files.isEmpty()) {
+            return;
+        }
+        byte[] tar = SnapshotTar.of(files, clock.instant().getEpochSecond());
+        ExecResult result = container.exec(
+                List.of("tar", "-x", "--no-same-owner", "-C", ContainerSpec.WORKSPACE_DIR, "-f", "-"),
+                tar, SNAPSHOT_TIMEOUT, 8192);
+        if (!result.succeeded()) {
+            throw new WorkspaceException("snapshot", "placing " + files.size() + " snapshot files into /workspace failed"
+                    + (result.timedOut() ? " (timed out after " + SNAPSHOT_TIMEOUT + ")" : " (tar exit code " + result.exitCode() + ")")
+                    + ": " + result.stderr().tail(2000).strip());
+        }
+    }
+
+    /** path to bytes; only inline snapshots for now. */
+    static Map<String, byte[]> snapshotFiles(CreateWorkspace command) throws WorkspaceException {
+        Object snapshot = command.getTask().getSnapshot();
+        return switch (snapshot) {
+            case null -> Map.of();
+            case InlineSnapshot inline -> inlineFiles(inline);
+            case ArchiveSnapshot a -> throw notYet("archive");
+            case GitSnapshot g -> throw notYet("git");
+            case ImageSnapshot i -> throw notYet("image");
+            default -> throw new WorkspaceException("snapshot", "unknown snapshot kind " + snapshot.getClass().getName());
+        };
+    }
+
+    private static Map<String, byte[]> inlineFiles(InlineSnapshot inline) throws WorkspaceException {
+        Map<String, byte[]> files = new HashMap<>();
+        inline.getFiles().forEach((path, text) -> files.put(path, text.getBytes(StandardCharsets.UTF_8)));
+        for (Map.Entry<String, ByteBuffer> e : inline.getBinaryFiles().entrySet()) {
+            ByteBuffer buffer = e.getValue().duplicate();
+            byte[] bytes = new byte[buffer.remaining()];
+            buffer.get(bytes);
+            if (files.put(e.getKey(), bytes) != null) {
+                throw new WorkspaceException("snapshot", "snapshot path '" + e.getKey() + "' is in both files and binary_files");
+            }
+        }
+        return files;
+    }
+
+    private static WorkspaceException notYet(String kind) {
+        return new WorkspaceException("snapshot", kind + " snapshots are not supported yet by this worker; use an inline snapshot");
+    }
+
+    @Override
+    public int removeOrphans(Set<String> liveWorkerIds, Set<String> workspacesInUse) {
+        requireNonNull(liveWorkerIds, "liveWorkerIds is null");
+        requireNonNull(workspacesInUse, "workspacesInUse is null");
+        List<Container> managed;
+        try {
+            managed = engine.client().listContainersCmd()
+                    .withShowAll(true)
+                    .withLabelFilter(Map.of(ContainerSpec.LABEL_MANAGED, "true"))
+                    .exec();
+        } catch (DockerException e) {
+            log.warn("listing managed containers failed, no orphans removed: {}", e.getMessage());
+            return 0;
+        }
+        int removed = 0;
+        for (Container c : managed) {
+            String reason = orphanReason(c.getLabels(), c.getId(), liveWorkerIds, workspacesInUse);
+            if (reason != null && remove(c.getId(), reason)) {
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    /** Why the container is an orphan, or null when it must stay. */
+    String orphanReason(Map<String, String> labels, String containerId, Set<String> liveWorkerIds, Set<String> inUse) {
+        String owner = labels == null ? null : labels.get(ContainerSpec.LABEL_WORKER);
+        String workspace = labels == null ? null : labels.get(ContainerSpec.LABEL_WORKSPACE);
+        if (owner == null) {
+            return "it has no " + ContainerSpec.LABEL_WORKER + " label";
+        }
+        if (owner.equals(workerId)) {
+            if (held.containsKey(containerId) || inUse.contains(workspace)) {
+                return null;
+            }
+            return "workspace " + workspace + " of this worker is not in use";
+        }
+        return liveWorkerIds.contains(owner) ? null : "its worker " + owner + " is not live";
+    }
+
+    private boolean remove(String containerId, String reason) {
+        try {
+            engine.client().removeContainerCmd(containerId).withForce(true).withRemoveVolumes(true).exec();
+            log.info("removed orphaned container {}: {}", containerId, reason);
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        } catch (DockerException e) {
+            log.warn("removing orphaned container {} failed: {}", containerId, e.getMessage());
+            return false;
+        }
+    }
+
+    private void forget(SandboxContainer container) {
+        held.remove(container.id());
+        container.close();
+    }
+
+    /** How many containers this factory holds now. */
+    public int heldContainers() {
+        return held.size();
+    }
+
+    @Override
+    public void close() {
+        for (SandboxContainer c : List.copyOf(held.values())) {
+            forget(c);
+        }
+    }
+
+    /** Lets the factory forget a container when its workspace closes it. */
+    private final class HeldContainer implements SandboxContainer {
+        private final SandboxContainer delegate;
+
+        HeldContainer(SandboxContainer delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public String id() {
+            return delegate.id();
+        }
+
+        @Override
+        public ExecResult exec(List<String> argv, Map<String, String> env, byte[] stdin, Duration timeout, int maxOutputBytes)
+                throws WorkspaceException {
+            return delegate.exec(argv, env, stdin, timeout, maxOutputBytes);
+        }
+
+        @Override
+        public void close() {
+            forget(delegate);
+        }
+    }
+}

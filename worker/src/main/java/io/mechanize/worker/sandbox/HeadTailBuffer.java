@@ -1,0 +1,70 @@
+package io.mechanize.worker.sandbox;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Collects a byte stream but keeps at most {@code maxBytes} of it: the first half and the last
+ * half, so that both how a command started and how it ended survive an output flood. Not
+ * thread-safe; one stream per buffer.
+ */
+public final class HeadTailBuffer {
+    private final int headCapacity;
+    private final byte[] head;
+    private int headSize;
+    private final byte[] tail;
+    private int tailStart;
+    private int tailSize;
+    private long totalBytes;
+
+    public HeadTailBuffer(int maxBytes) {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes must be >= 0, was " + maxBytes);
+        }
+        this.headCapacity = maxBytes - maxBytes / 2;
+        this.head = new byte[headCapacity];
+        this.tail = new byte[maxBytes / 2];
+    }
+
+    public void write(byte[] bytes) {
+        write(bytes, 0, bytes.length);
+    }
+
+    public void write(byte[] bytes, int offset, int length) {
+        totalBytes += length;
+        int toHead = Math.min(length, headCapacity - headSize);
+        System.arraycopy(bytes, offset, head, headSize, toHead);
+        headSize += toHead;
+        for (int i = offset + toHead; i < offset + length && tail.length > 0; i++) {
+            tail[(tailStart + tailSize) % tail.length] = bytes[i];
+            if (tailSize < tail.length) {
+                tailSize++;
+            } else {
+                tailStart = (tailStart + 1) % tail.length;
+            }
+        }
+    }
+
+    public long totalBytes() {
+        return totalBytes;
+    }
+
+    public boolean truncated() {
+        return totalBytes > headSize + tailSize;
+    }
+
+    /** What was kept, as UTF-8; when bytes were dropped, a marker line says how many. */
+    public CappedOutput toOutput() {
+        byte[] tailBytes = new byte[tailSize];
+        for (int i = 0; i < tailSize; i++) {
+            tailBytes[i] = tail[(tailStart + i) % tail.length];
+        }
+        String headText = new String(head, 0, headSize, StandardCharsets.UTF_8);
+        String tailText = new String(tailBytes, StandardCharsets.UTF_8);
+        if (!truncated()) {
+            return new CappedOutput(headText + tailText, totalBytes, false);
+        }
+        long dropped = totalBytes - headSize - tailSize;
+        String marker = "\n[... " + dropped + " bytes truncated ...]\n";
+        return new CappedOutput(headText + marker + tailText, totalBytes, true);
+    }
+}

@@ -1,0 +1,38 @@
+package io.mechanize.worker.sandbox;
+
+import io.mechanize.worker.workspace.WorkspaceException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One running sandbox container, as the rest of the worker sees it: no Docker types. Commands
+ * run as uid 1000 with {@code /workspace} as working directory unless told otherwise.
+ */
+public interface SandboxContainer extends AutoCloseable {
+
+    /** The engine's container id. */
+    String id();
+
+    /**
+     * Runs {@code argv} in the container, in its own process group. On timeout the whole group
+     * is killed (the container survives) and the output so far is returned with
+     * {@link ExecResult#timedOut()} set.
+     *
+     * @param stdin bytes for the command's standard input, or null for none
+     * @param maxOutputBytes cap for each of stdout and stderr (head and tail are kept)
+     * @throws WorkspaceException when the container itself is gone or the engine fails; the
+     *     message says why (for example "OOMKilled" or "exited with code 137")
+     */
+    ExecResult exec(List<String> argv, Map<String, String> env, byte[] stdin, Duration timeout, int maxOutputBytes)
+            throws WorkspaceException;
+
+    default ExecResult exec(List<String> argv, byte[] stdin, Duration timeout, int maxOutputBytes)
+            throws WorkspaceException {
+        return exec(argv, Map.of(), stdin, timeout, maxOutputBytes);
+    }
+
+    /** Removes the container (force). Idempotent. */
+    @Override
+    void close();
+}
