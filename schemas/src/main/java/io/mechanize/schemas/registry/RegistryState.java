@@ -115,7 +115,7 @@ final class RegistryState {
         lock.readLock().lock();
         try {
             NavigableMap<Integer, SchemaRecord> versions = versionsOf(subject);
-            SchemaRecord record = number.map(versions::get).orElseGet(() -> versions.lastEntry().getValue());
+            SchemaRecord record = number.isPresent() ? versions.get(number.get()) : versions.lastEntry().getValue();
             if (record == null) {
                 throw RegistryException.versionNotFound(subject, version);
             }

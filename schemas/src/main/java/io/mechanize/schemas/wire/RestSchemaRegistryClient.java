@@ -49,8 +49,14 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient, Aut
     public RestSchemaRegistryClient(String baseUrl, Duration connectTimeout, Duration requestTimeout) {
         Objects.requireNonNull(baseUrl, "schema registry url is null");
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-        URI uri = URI.create(this.baseUrl);
-        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+        URI uri;
+        try {
+            uri = URI.create(this.baseUrl);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("schema registry url '" + baseUrl + "' is not an http(s) URL: "
+                    + e.getMessage(), e);
+        }
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
             throw new IllegalArgumentException("schema registry url '" + baseUrl + "' is not an http(s) URL");
         }
         this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout is null");
