@@ -2,7 +2,8 @@ package io.mechanize.cli.commands;
 
 import io.mechanize.worker.Worker;
 import io.mechanize.worker.WorkerConfig;
-import io.mechanize.worker.sandbox.DockerWorkspaceFactory;
+import io.mechanize.worker.LocalDocker;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,7 +47,7 @@ public final class WorkerCommand implements Callable<Integer> {
                 workerId == null ? defaults.workerId() : workerId, groupId, partitions, replicationFactor,
                 maxWorkspaces, WorkerConfig.DEFAULT_MAX_COMMAND_BYTES, WorkerConfig.DEFAULT_SHUTDOWN_GRACE,
                 target.kafkaOverrides());
-        Worker worker = Worker.start(config, DockerWorkspaceFactory.connect());
+        Worker worker = Worker.start(config, LocalDocker.workspaceFactory(config.workerId(), Map.of()));
         Thread hook = new Thread(worker::close, "mechanize-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         System.err.println("worker " + config.workerId() + " running; stop it with Ctrl-C or SIGTERM");

@@ -4,7 +4,8 @@ import io.mechanize.cli.client.Cluster;
 import io.mechanize.schemas.registry.EmbeddedSchemaRegistry;
 import io.mechanize.worker.Worker;
 import io.mechanize.worker.WorkerConfig;
-import io.mechanize.worker.sandbox.DockerWorkspaceFactory;
+import io.mechanize.worker.LocalDocker;
+import java.util.Map;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -76,7 +77,7 @@ public final class EmbeddedStack implements AutoCloseable {
     public Worker startWorker(int maxWorkspaces) {
         WorkerConfig config = WorkerConfig.defaults(bootstrapServers(), schemaRegistryUrl())
                 .withMaxWorkspaces(maxWorkspaces);
-        Worker worker = Worker.start(config, DockerWorkspaceFactory.connect());
+        Worker worker = Worker.start(config, LocalDocker.workspaceFactory(config.workerId(), Map.of()));
         workers.add(worker);
         return worker;
     }

@@ -1,0 +1,57 @@
+package io.mechanize.worker;
+
+import io.mechanize.schemas.avro.CreateWorkspace;
+import io.mechanize.worker.actions.DockerWorkspace;
+import io.mechanize.worker.sandbox.DockerEngine;
+import io.mechanize.worker.sandbox.DockerWorkspaceFactory;
+import io.mechanize.worker.workspace.Workspace;
+import io.mechanize.worker.workspace.WorkspaceException;
+import io.mechanize.worker.workspace.WorkspaceFactory;
+import io.mechanize.worker.workspace.WorkspaceRef;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Workspaces on the Docker engine that {@code DOCKER_HOST} names (default: the local socket):
+ * the factory a worker process uses. The engine connection lives as long as the factory.
+ */
+public final class LocalDocker implements WorkspaceFactory {
+    private final DockerEngine engine;
+    private final DockerWorkspaceFactory factory;
+
+    private LocalDocker(DockerEngine engine, DockerWorkspaceFactory factory) {
+        this.engine = engine;
+        this.factory = factory;
+    }
+
+    /**
+     * @param workerId the worker whose containers these are (their {@code mechanize.worker} label)
+     * @param extraLabels labels added to every container, e.g. {@code mechanize.test=true}
+     * @throws IllegalStateException when no Docker engine answers
+     */
+    public static LocalDocker workspaceFactory(String workerId, Map<String, String> extraLabels) {
+        DockerEngine engine = DockerEngine.fromEnvironment();
+        return new LocalDocker(engine, new DockerWorkspaceFactory(engine, workerId, extraLabels, DockerWorkspace::new,
+                Clock.systemUTC()));
+    }
+
+    @Override
+    public Workspace create(WorkspaceRef ref, CreateWorkspace command) throws WorkspaceException {
+        return factory.create(ref, command);
+    }
+
+    @Override
+    public int removeOrphans(Set<String> liveWorkerIds, Set<String> workspacesInUse) {
+        return factory.removeOrphans(liveWorkerIds, workspacesInUse);
+    }
+
+    @Override
+    public void close() {
+        try {
+            factory.close();
+        } finally {
+            engine.close();
+        }
+    }
+}

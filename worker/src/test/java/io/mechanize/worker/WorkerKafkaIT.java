@@ -1,0 +1,239 @@
+package io.mechanize.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mechanize.schemas.Topics;
+import io.mechanize.schemas.avro.Action;
+import io.mechanize.schemas.avro.ActionBatch;
+import io.mechanize.schemas.avro.ActionResult;
+import io.mechanize.schemas.avro.CloseWorkspace;
+import io.mechanize.schemas.avro.CommandRejected;
+import io.mechanize.schemas.avro.CreateWorkspace;
+import io.mechanize.schemas.avro.CriterionType;
+import io.mechanize.schemas.avro.EvaluateWorkspace;
+import io.mechanize.schemas.avro.EvaluationCriterion;
+import io.mechanize.schemas.avro.EvaluationMetrics;
+import io.mechanize.schemas.avro.FileEditAction;
+import io.mechanize.schemas.avro.InlineSnapshot;
+import io.mechanize.schemas.avro.RejectionStage;
+import io.mechanize.schemas.avro.ResourceLimits;
+import io.mechanize.schemas.avro.SandboxPolicy;
+import io.mechanize.schemas.avro.SimulationCommand;
+import io.mechanize.schemas.avro.SimulationEvent;
+import io.mechanize.schemas.avro.TaskSpec;
+import io.mechanize.schemas.avro.TerminalCommandAction;
+import io.mechanize.schemas.avro.ViolationType;
+import io.mechanize.schemas.avro.WorkspaceClosed;
+import io.mechanize.schemas.avro.WorkspaceCreated;
+import io.mechanize.schemas.registry.EmbeddedSchemaRegistry;
+import io.mechanize.schemas.wire.AvroDeserializer;
+import io.mechanize.schemas.wire.AvroSerializer;
+import io.mechanize.schemas.wire.RestSchemaRegistryClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.testcontainers.kafka.KafkaContainer;
+
+/**
+ * The walking skeleton end to end on real parts: a Kafka broker in a container (Testcontainers),
+ * the registry, a worker in this JVM, and workspaces on the local Docker engine.
+ */
+@Tag("integration")
+@Timeout(240)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class WorkerKafkaIT {
+    private final KafkaContainer kafka = new KafkaContainer("apache/kafka:4.4.0");
+    private EmbeddedSchemaRegistry registry;
+    private Worker worker;
+    private RestSchemaRegistryClient registryClient;
+    private KafkaProducer<byte[], byte[]> producer;
+    private KafkaConsumer<byte[], byte[]> results;
+
+    @BeforeAll
+    void startFleet() {
+        kafka.start();
+        registry = EmbeddedSchemaRegistry.start(kafka.getBootstrapServers(), 0);
+        WorkerConfig config = WorkerConfig.defaults(kafka.getBootstrapServers(), registry.url()).withPartitions(3)
+                .withMaxWorkspaces(4);
+        worker = Worker.start(config, LocalDocker.workspaceFactory(config.workerId(), Map.of("mechanize.test", "true")));
+        registryClient = new RestSchemaRegistryClient(registry.url());
+
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBootstrapServers());
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        producer = new KafkaProducer<>(p);
+
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBootstrapServers());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        results = new KafkaConsumer<>(c);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                .until(() -> !results.partitionsFor(Topics.RESULTS, Duration.ofSeconds(5)).isEmpty());
+        var partitions = results.partitionsFor(Topics.RESULTS).stream()
+                .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+        results.assign(partitions);
+        results.seekToBeginning(partitions);
+    }
+
+    @AfterAll
+    void stopFleet() {
+        if (results != null) {
+            results.close();
+        }
+        if (producer != null) {
+            producer.close();
+        }
+        if (worker != null) {
+            worker.close();
+        }
+        if (registry != null) {
+            registry.close();
+        }
+        kafka.stop();
+    }
+
+    @Test
+    void aSimulationRunsThroughTheWorkerAndEveryCommandIsAnswered() {
+        String ws = "ws-" + UUID.randomUUID();
+        send(ws, 0, create("fix-fib", Map.of("fib.py", "print('hello')\n")));
+        send(ws, 1, batch(
+                fileAction("notes/todo.txt", "write", "first line\nsecond line\n"),
+                fileAction("notes/todo.txt", "read", null),
+                shell("python3 fib.py; echo oops >&2; exit 3", null),
+                shell("sleep 30", 1),
+                shell("echo still-alive", null),
+                fileAction("../../etc/passwd", "read", null)));
+        send(ws, 2, new EvaluateWorkspace(List.of(
+                criterion("test -f notes/todo.txt"), criterion("grep -q absent notes/todo.txt"))));
+        send(ws, 3, new CloseWorkspace("requested"));
+
+        List<SimulationEvent> events = awaitEvents(ws, 9);
+
+        assertThat(events).extracting(SimulationEvent::getCommandSeq).containsExactly(0L, 1L, 1L, 1L, 1L, 1L, 1L, 2L, 3L);
+        assertThat(events).allMatch(e -> e.getWorkerId().equals(worker.workerId()));
+        assertThat(events.get(0).getBody()).isInstanceOf(WorkspaceCreated.class);
+
+        ActionResult write = (ActionResult) events.get(1).getBody();
+        ActionResult read = (ActionResult) events.get(2).getBody();
+        ActionResult failing = (ActionResult) events.get(3).getBody();
+        ActionResult slow = (ActionResult) events.get(4).getBody();
+        ActionResult after = (ActionResult) events.get(5).getBody();
+        ActionResult escape = (ActionResult) events.get(6).getBody();
+        assertThat(write.getSuccess()).isTrue();
+        assertThat(read.getOutput()).isEqualTo("first line\nsecond line\n");
+        assertThat(failing.getSuccess()).isFalse();
+        assertThat(failing.getExitCode()).isEqualTo(3);
+        assertThat(failing.getOutput()).isEqualTo("hello\n");
+        assertThat(failing.getStderr()).contains("oops");
+        assertThat(slow.getSuccess()).isFalse();
+        assertThat(slow.getSecurityViolations()).extracting(v -> v.getType()).contains(ViolationType.TIMEOUT);
+        assertThat(slow.getExecutionTimeMs()).isLessThan(10_000);
+        assertThat(after.getSuccess()).isTrue();
+        assertThat(after.getOutput()).isEqualTo("still-alive\n");
+        assertThat(escape.getSuccess()).isFalse();
+        assertThat(escape.getSecurityViolations()).extracting(v -> v.getType()).contains(ViolationType.PATH_ESCAPE);
+
+        EvaluationMetrics verdict = (EvaluationMetrics) events.get(7).getBody();
+        assertThat(verdict.getCriteriaResults()).extracting(r -> r.getPassed()).containsExactly(true, false);
+        assertThat(verdict.getCompletionPercentage()).isEqualTo(50.0);
+        assertThat(verdict.getPassed()).isFalse();
+        assertThat(((WorkspaceClosed) events.get(8).getBody()).getCommandsApplied()).isEqualTo(4);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> worker.liveWorkspaces() == 0);
+    }
+
+    @Test
+    void badInputIsRejectedAndThePartitionGoesOn() {
+        String ws = "bad-" + UUID.randomUUID();
+        producer.send(new ProducerRecord<>(Topics.COMMANDS, ws.getBytes(StandardCharsets.UTF_8),
+                "{\"not\": \"avro\"}".getBytes(StandardCharsets.UTF_8)));
+        send(ws, 0, create("t", Map.of()));
+        send(ws, 5, new CloseWorkspace("requested"));
+        send(ws, 1, new CloseWorkspace("requested"));
+
+        List<SimulationEvent> events = awaitEvents(ws, 4);
+
+        CommandRejected undecodable = (CommandRejected) events.get(0).getBody();
+        assertThat(undecodable.getStage()).isEqualTo(RejectionStage.DESERIALIZATION);
+        assertThat(undecodable.getReason()).contains("magic byte");
+        assertThat(events.get(1).getBody()).isInstanceOf(WorkspaceCreated.class);
+        CommandRejected gap = (CommandRejected) events.get(2).getBody();
+        assertThat(gap.getReason()).contains("expected seq 1 but got 5");
+        assertThat(events.get(3).getBody()).isInstanceOf(WorkspaceClosed.class);
+    }
+
+    private void send(String workspaceId, long seq, Object body) {
+        var serializer = new AvroSerializer<SimulationCommand>(registryClient, SimulationCommand.getClassSchema());
+        SimulationCommand command = SimulationCommand.newBuilder().setWorkspaceId(workspaceId).setRunId("it-run")
+                .setSeq(seq).setSubmittedAt(Instant.now()).setBody(body).build();
+        producer.send(new ProducerRecord<>(Topics.COMMANDS, workspaceId.getBytes(StandardCharsets.UTF_8),
+                serializer.serialize(Topics.COMMANDS, command)));
+        producer.flush();
+    }
+
+    private final List<SimulationEvent> seen = new ArrayList<>();
+
+    private List<SimulationEvent> awaitEvents(String workspaceId, int count) {
+        var deserializer = new AvroDeserializer<>(registryClient, SimulationEvent.class);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50))
+                .until(() -> {
+                    for (ConsumerRecord<byte[], byte[]> r : results.poll(Duration.ofMillis(200))) {
+                        seen.add(deserializer.deserialize(r.topic(), r.value()));
+                    }
+                    return seen.stream().filter(e -> e.getWorkspaceId().equals(workspaceId)).count() >= count;
+                });
+        return seen.stream().filter(e -> e.getWorkspaceId().equals(workspaceId)).toList();
+    }
+
+    private static CreateWorkspace create(String taskId, Map<String, String> files) {
+        return CreateWorkspace.newBuilder()
+                .setTask(TaskSpec.newBuilder().setTaskId(taskId)
+                        .setSnapshot(InlineSnapshot.newBuilder().setFiles(files).setBinaryFiles(Map.of()).build())
+                        .build())
+                .setLimits(ResourceLimits.newBuilder().setMemoryMb(256).build())
+                .setPolicy(SandboxPolicy.newBuilder().build())
+                .build();
+    }
+
+    private static ActionBatch batch(Object... payloads) {
+        List<Action> actions = new ArrayList<>();
+        for (int i = 0; i < payloads.length; i++) {
+            actions.add(Action.newBuilder().setActionId("a" + i).setPayload(payloads[i]).build());
+        }
+        return ActionBatch.newBuilder().setActions(actions).build();
+    }
+
+    private static FileEditAction fileAction(String path, String operation, String content) {
+        return FileEditAction.newBuilder().setFilePath(path).setOperation(operation).setContent(content).build();
+    }
+
+    private static TerminalCommandAction shell(String command, Integer timeout) {
+        return TerminalCommandAction.newBuilder().setCommand(command).setTimeout(timeout).build();
+    }
+
+    private static EvaluationCriterion criterion(String command) {
+        return EvaluationCriterion.newBuilder().setType(CriterionType.COMMAND).setCommand(command).build();
+    }
+}
