@@ -16,8 +16,8 @@ import java.util.Map;
  *     {@value #DEFAULT_GROUP_ID})
  * @param partitions partitions of the command and result topics when the worker creates them
  *     (default {@value #DEFAULT_PARTITIONS})
- * @param replicationFactor replication factor of topics the worker creates (default 1: the
- *     embedded single-node broker; use 3 on a real cluster)
+ * @param replicationFactor replication factor of topics the worker creates (default 0: min(3,
+ *     number of brokers), so 1 on a single-node broker and 3 on a real cluster)
  * @param maxWorkspaces live workspaces this worker holds at once; beyond it the worker pauses its
  *     partitions (default {@value #DEFAULT_MAX_WORKSPACES})
  * @param maxCommandBytes a command larger than this is rejected (default 1 MiB)
@@ -53,8 +53,9 @@ public record WorkerConfig(
         if (partitions < 1) {
             throw new IllegalArgumentException("partitions must be at least 1, got " + partitions);
         }
-        if (replicationFactor < 1) {
-            throw new IllegalArgumentException("replicationFactor must be at least 1, got " + replicationFactor);
+        if (replicationFactor < 0) {
+            throw new IllegalArgumentException("replicationFactor must be 0 (automatic) or more, got "
+                    + replicationFactor);
         }
         if (maxWorkspaces < 1) {
             throw new IllegalArgumentException("maxWorkspaces must be at least 1, got " + maxWorkspaces);
@@ -67,7 +68,7 @@ public record WorkerConfig(
     /** A configuration with every default, for the given cluster. */
     public static WorkerConfig defaults(String bootstrapServers, String schemaRegistryUrl) {
         return new WorkerConfig(bootstrapServers, schemaRegistryUrl, WorkerIds.generate(), DEFAULT_GROUP_ID,
-                DEFAULT_PARTITIONS, (short) 1, DEFAULT_MAX_WORKSPACES, DEFAULT_MAX_COMMAND_BYTES,
+                DEFAULT_PARTITIONS, (short) 0, DEFAULT_MAX_WORKSPACES, DEFAULT_MAX_COMMAND_BYTES,
                 DEFAULT_SHUTDOWN_GRACE, Map.of());
     }
 

@@ -34,7 +34,7 @@ final class RunSession {
                 plan.commandCount());
         try (FleetClient client = new FleetClient(cluster);
                 BufferedWriter writer = resultsOut == null ? null : Files.newBufferedWriter(resultsOut)) {
-            client.ensureTopics(io.mechanize.worker.WorkerConfig.DEFAULT_PARTITIONS, (short) 1);
+            client.ensureTopics(io.mechanize.worker.WorkerConfig.DEFAULT_PARTITIONS, (short) 0);
             try (FleetClient.ResultsReader reader = client.openResultsFromNow()) {
                 client.submit(plan);
                 ProgressBar bar = new ProgressBar(console, System.console() != null, clock);

@@ -41,7 +41,7 @@ public final class SubmitCommand implements Callable<Integer> {
         Clock clock = Clock.systemUTC();
         RunPlan plan = RunPlan.of(RunPlan.newRunId(clock), specs, clock);
         try (FleetClient client = new FleetClient(cluster.require(spec))) {
-            client.ensureTopics(io.mechanize.worker.WorkerConfig.DEFAULT_PARTITIONS, (short) 1);
+            client.ensureTopics(io.mechanize.worker.WorkerConfig.DEFAULT_PARTITIONS, (short) 0);
             client.submit(plan);
         }
         System.out.println(plan.runId());

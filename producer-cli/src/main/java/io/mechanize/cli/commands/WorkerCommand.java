@@ -35,8 +35,9 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "Partitions of the topics when the worker creates them. Default: ${DEFAULT-VALUE}.")
     int partitions;
 
-    @Option(names = "--replication-factor", defaultValue = "1",
-            description = "Replication factor of the topics when the worker creates them. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--replication-factor", defaultValue = "0",
+            description = "Replication factor of the topics when the worker creates them; 0: min(3, brokers). "
+                    + "Default: ${DEFAULT-VALUE}.")
     short replicationFactor;
 
     @Override

@@ -37,9 +37,17 @@ public final class TopicBootstrap {
         ensureTopics(admin, config.partitions(), config.replicationFactor(), config.bootstrapServers());
     }
 
-    /** Creates the fleet's missing topics; {@code where} names the cluster in error messages. */
+    /**
+     * Creates the fleet's missing topics; {@code where} names the cluster in error messages.
+     *
+     * @param replication the replication factor, or 0 for min(3, number of brokers)
+     */
     public static void ensureTopics(Admin admin, int partitions, short replication, String where) {
         try {
+            if (replication <= 0) {
+                int brokers = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
+                replication = (short) Math.max(1, Math.min(3, brokers));
+            }
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
             for (NewTopic topic : topics(partitions, replication)) {
