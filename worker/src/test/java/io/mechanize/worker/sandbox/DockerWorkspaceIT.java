@@ -42,6 +42,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DockerWorkspaceIT {
+    private static final String LONG_PATH = "pkg/" + "sub-directory/".repeat(9) + "données.txt";
     private static final Map<String, String> TEST_LABELS = Map.of("mechanize.test", "true");
     private final String workerId = "it-worker-" + UUID.randomUUID();
     private DockerEngine engine;
@@ -88,7 +89,8 @@ class DockerWorkspaceIT {
 
     @Test
     void snapshotFilesArePlacedOwnedByTheAgent() throws Exception {
-        assertThat(ws.snapshotFiles()).isEqualTo(3);
+        assertThat(ws.snapshotFiles()).isEqualTo(4);
+        assertThat(read(LONG_PATH, null).getOutput()).isEqualTo("pax\n");
         assertThat(read("src/app.py", null).getOutput()).isEqualTo("print('hello')\n");
         assertThat(read("README.md", null).getOutput()).isEqualTo("line1\nline2\nline3\nline4\n");
         assertThat(run("stat -c '%u:%g' src/app.py bin/data.bin").getOutput()).isEqualTo("1000:1000\n1000:1000\n");
@@ -314,7 +316,8 @@ class DockerWorkspaceIT {
 
     private static InlineSnapshot inlineSnapshot() {
         return InlineSnapshot.newBuilder()
-                .setFiles(Map.of("src/app.py", "print('hello')\n", "README.md", "line1\nline2\nline3\nline4\n"))
+                .setFiles(Map.of("src/app.py", "print('hello')\n", "README.md", "line1\nline2\nline3\nline4\n",
+                        LONG_PATH, "pax\n"))
                 .setBinaryFiles(Map.of("bin/data.bin", ByteBuffer.wrap(new byte[] {0, (byte) 0xff, 0x10})))
                 .build();
     }
