@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,6 +32,8 @@ final class DockerSandboxContainer implements SandboxContainer {
     private static final Duration KILL_TIMEOUT = Duration.ofSeconds(5);
     /** The engine may report an exec's exit code a moment after its streams close. */
     private static final int EXIT_CODE_POLLS = 200;
+    /** Shells report death by signal N as 128 + N. */
+    private static final int SIGNAL_EXIT_BASE = 128;
     private static final long EXIT_CODE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final DockerClient client;
@@ -89,8 +92,16 @@ final class DockerSandboxContainer implements SandboxContainer {
         }
         Duration duration = Duration.between(start, clock.instant());
         Integer exitCode = exitCode(execId);
-        if (exitCode == null && !timedOut) {
-            throw failure("command " + argv.getFirst() + " ended without an exit code", null);
+        if (exitCode == null || exitCode >= SIGNAL_EXIT_BASE) {
+            // killed by a signal or no exit code: maybe the whole container went down with it
+            Optional<String> death = diagnose();
+            if (death.isPresent()) {
+                throw new WorkspaceException("action", "container " + shortId() + ": while running "
+                        + argv.getFirst() + ": " + death.get());
+            }
+            if (exitCode == null && !timedOut) {
+                throw failure("command " + argv.getFirst() + " ended without an exit code", null);
+            }
         }
         return new ExecResult(exitCode == null ? -1 : exitCode, output.stdout(), output.stderr(), timedOut, duration);
     }
@@ -151,21 +162,21 @@ final class DockerSandboxContainer implements SandboxContainer {
     }
 
     /** Why the container is not running, or empty when it is. */
-    java.util.Optional<String> diagnose() {
+    Optional<String> diagnose() {
         try {
             InspectContainerResponse.ContainerState state = client.inspectContainerCmd(id).exec().getState();
             if (Boolean.TRUE.equals(state.getRunning())) {
-                return java.util.Optional.empty();
+                return Optional.empty();
             }
             if (Boolean.TRUE.equals(state.getOOMKilled())) {
-                return java.util.Optional.of("the container died: OOMKilled (it hit its memory limit)");
+                return Optional.of("the container died: OOMKilled (it hit its memory limit)");
             }
             String error = state.getError() == null || state.getError().isBlank() ? "" : " (" + state.getError() + ")";
-            return java.util.Optional.of("the container died: exited with code " + state.getExitCodeLong() + error);
+            return Optional.of("the container died: exited with code " + state.getExitCodeLong() + error);
         } catch (NotFoundException e) {
-            return java.util.Optional.of("the container no longer exists");
+            return Optional.of("the container no longer exists");
         } catch (DockerException e) {
-            return java.util.Optional.of("the engine cannot inspect it: " + e.getMessage());
+            return Optional.of("the engine cannot inspect it: " + e.getMessage());
         }
     }
 

@@ -1,0 +1,100 @@
+package io.mechanize.worker.evaluation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mechanize.schemas.avro.CriterionResult;
+import io.mechanize.schemas.avro.CriterionType;
+import io.mechanize.schemas.avro.EvaluationCriterion;
+import io.mechanize.schemas.avro.EvaluationMetrics;
+import io.mechanize.schemas.avro.ResourceLimits;
+import io.mechanize.worker.sandbox.CappedOutput;
+import io.mechanize.worker.sandbox.ExecResult;
+import io.mechanize.worker.sandbox.SandboxContainer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class EvaluatorTest {
+
+    @Test
+    void noCriteriaIsAFullPass() {
+        EvaluationMetrics metrics = Evaluator.summarize(List.of(), Duration.ofMillis(5));
+        assertThat(metrics.getCompletionPercentage()).isEqualTo(100.0);
+        assertThat(metrics.getPassed()).isTrue();
+        assertThat(metrics.getDurationMs()).isEqualTo(5);
+    }
+
+    @Test
+    void completionIsThePassedShare() {
+        EvaluationMetrics metrics = Evaluator.summarize(List.of(
+                new CriterionResult("a", "COMMAND", true, ""), new CriterionResult("b", "COMMAND", false, ""),
+                new CriterionResult("c", "COMMAND", true, ""), new CriterionResult("d", "COMMAND", true, "")),
+                Duration.ZERO);
+        assertThat(metrics.getCompletionPercentage()).isEqualTo(75.0);
+        assertThat(metrics.getPassed()).isFalse();
+    }
+
+    @Test
+    void aCommandPassesOnExitZeroAndTheDetailKeepsTheOutputTail() throws Exception {
+        List<List<String>> ran = new ArrayList<>();
+        SandboxContainer fake = fake(ran, new ExecResult(0, out("x".repeat(5000) + "END"), CappedOutput.empty(), false, Duration.ZERO));
+        EvaluationMetrics metrics = new Evaluator(fake, ResourceLimits.newBuilder().build(), fixedClock())
+                .evaluate(List.of(command("ok", "make test"),
+                        EvaluationCriterion.newBuilder().setType(CriterionType.FILE_EXISTS).setFilePath("x").build()));
+        assertThat(ran).containsExactly(List.of("bash", "-c", "make test"));
+        CriterionResult ok = metrics.getCriteriaResults().get(0);
+        assertThat(ok.getPassed()).isTrue();
+        assertThat(ok.getDetail()).startsWith("exit code 0").endsWith("END");
+        assertThat(ok.getDetail().length()).isLessThan(Evaluator.DETAIL_TAIL_CHARS + 100);
+        CriterionResult other = metrics.getCriteriaResults().get(1);
+        assertThat(other.getName()).isEqualTo("FILE_EXISTS#1");
+        assertThat(other.getPassed()).isFalse();
+        assertThat(other.getDetail()).isEqualTo("criterion type FILE_EXISTS is not implemented yet");
+        assertThat(metrics.getCompletionPercentage()).isEqualTo(50.0);
+    }
+
+    @Test
+    void aTimedOutCommandFails() throws Exception {
+        SandboxContainer fake = fake(new ArrayList<>(), new ExecResult(-1, CappedOutput.empty(), out("slow"), true, Duration.ofSeconds(3)));
+        EvaluationMetrics metrics = new Evaluator(fake, ResourceLimits.newBuilder().build(), fixedClock())
+                .evaluate(List.of(EvaluationCriterion.newBuilder().setType(CriterionType.COMMAND).setCommand("sleep 9")
+                        .setTimeout(3).build()));
+        assertThat(metrics.getCriteriaResults().getFirst().getPassed()).isFalse();
+        assertThat(metrics.getCriteriaResults().getFirst().getDetail()).startsWith("timed out after 3s").contains("slow");
+    }
+
+    private static EvaluationCriterion command(String name, String command) {
+        return EvaluationCriterion.newBuilder().setType(CriterionType.COMMAND).setName(name).setCommand(command).build();
+    }
+
+    private static CappedOutput out(String text) {
+        return new CappedOutput(text, text.length(), false);
+    }
+
+    private static Clock fixedClock() {
+        return Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
+    }
+
+    static SandboxContainer fake(List<List<String>> ran, ExecResult result) {
+        return new SandboxContainer() {
+            @Override
+            public String id() {
+                return "fake";
+            }
+
+            @Override
+            public ExecResult exec(List<String> argv, Map<String, String> env, byte[] stdin, Duration timeout, int max) {
+                ran.add(argv);
+                return result;
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+}
