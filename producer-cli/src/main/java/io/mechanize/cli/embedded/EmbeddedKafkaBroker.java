@@ -131,7 +131,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             DataDirs.deleteQuietly(logDir);
         }
         throw new EmbeddedKafkaException("the embedded Kafka broker did not start (data dir " + logDir
-                + ", port " + (port == 0 ? "any" : port) + "): " + lastFailure.getMessage(), lastFailure);
+                + ", port " + (port == 0 ? "any" : port) + "): " + rootCauseMessage(lastFailure), lastFailure);
     }
 
     /** {@code 127.0.0.1:PORT}, for {@code bootstrap.servers}. */
@@ -229,6 +229,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         } catch (RuntimeException e) {
             log.debug("Ignoring a failure while stopping a broker that did not start", e);
         }
+    }
+
+    /** Kafka wraps the reason (e.g. "Socket server failed to bind to 127.0.0.1:9092") several times. */
+    private static String rootCauseMessage(Throwable e) {
+        Throwable root = e;
+        String message = e.getMessage();
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+            if (root.getMessage() != null && !(root instanceof java.net.BindException)) {
+                message = root.getMessage();
+            }
+        }
+        return message;
     }
 
     private static boolean isBindFailure(Throwable e) {

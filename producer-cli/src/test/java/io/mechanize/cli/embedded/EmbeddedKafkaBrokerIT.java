@@ -1,6 +1,10 @@
 package io.mechanize.cli.embedded;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,6 +101,26 @@ class EmbeddedKafkaBrokerIT {
             assertThat(dir.resolve("meta.properties")).exists();
         }
         assertThat(Files.exists(dir)).isFalse();
+    }
+
+    @Test
+    void listensOnTheGivenPort() throws Exception {
+        int port = FreePorts.pick();
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dataDir, port)) {
+            assertThat(broker.bootstrapServers()).isEqualTo("127.0.0.1:" + port);
+        }
+    }
+
+    @Test
+    void aTakenPortFailsWithAClearMessage() throws Exception {
+        try (var taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            assertThatThrownBy(() -> EmbeddedKafkaBroker.start(dataDir, port))
+                    .isInstanceOf(EmbeddedKafkaException.class)
+                    .hasMessageContaining("did not start")
+                    .hasMessageContaining("port " + port)
+                    .hasMessageContaining("failed to bind to 127.0.0.1:" + port);
+        }
     }
 
     private static void createTopic(String bootstrap, String topic, int partitions) throws Exception {
