@@ -1,6 +1,7 @@
 package io.mechanize.worker;
 
 import com.codahale.metrics.MetricRegistry;
+import io.mechanize.schemas.AvroTrust;
 import io.mechanize.schemas.avro.SimulationCommand;
 import io.mechanize.schemas.avro.SimulationEvent;
 import io.mechanize.schemas.avro.WorkspaceState;
@@ -58,6 +59,7 @@ public final class Worker implements AutoCloseable {
     private final KeyedDispatcher dispatcher;
 
     private Worker(WorkerConfig config, WorkspaceFactory factory, Clock clock) {
+        AvroTrust.trustContractClasses();
         this.config = config;
         this.factory = factory;
         this.metrics = new FleetMetrics(new MetricRegistry());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mechanize.schemas.AvroTrust;
 import io.mechanize.schemas.avro.Action;
 import io.mechanize.schemas.avro.ActionBatch;
 import io.mechanize.schemas.avro.ArchiveSnapshot;
@@ -43,6 +44,10 @@ import java.util.Set;
 public final class SpecParser {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_REPEAT = 100_000;
+
+    static {
+        AvroTrust.trustContractClasses(); // the builders below fill record-typed defaults
+    }
 
     private SpecParser() {}
 

@@ -29,8 +29,9 @@ class RunPlanTest {
                 .containsExactly("run-x-00000-fix_fib", "run-x-00001-fix_fib");
         List<SimulationCommand> commands = plan.workspaces().get(0).commands();
         assertThat(commands).extracting(SimulationCommand::getSeq).containsExactly(0L, 1L, 2L, 3L);
-        assertThat(commands).extracting(c -> c.getBody().getClass()).containsExactly(CreateWorkspace.class,
-                ActionBatch.class, EvaluateWorkspace.class, CloseWorkspace.class);
+        assertThat(commands).extracting(c -> c.getBody().getClass().getSimpleName()).containsExactly(
+                CreateWorkspace.class.getSimpleName(), ActionBatch.class.getSimpleName(),
+                EvaluateWorkspace.class.getSimpleName(), CloseWorkspace.class.getSimpleName());
         assertThat(commands).allMatch(c -> c.getRunId().equals("run-x")
                 && c.getWorkspaceId().equals("run-x-00000-fix_fib"));
         assertThat(plan.commandCount()).isEqualTo(8);
