@@ -13,6 +13,8 @@ import io.mechanize.worker.command.Events;
 import io.mechanize.worker.command.WorkspaceTable;
 import io.mechanize.worker.consume.CommandDecoder;
 import io.mechanize.worker.consume.CommandLoop;
+import io.mechanize.worker.consume.KafkaCommandLog;
+import io.mechanize.worker.consume.StateRestorer;
 import io.mechanize.worker.consume.TopicBootstrap;
 import io.mechanize.worker.dispatch.KeyedDispatcher;
 import io.mechanize.worker.observe.FleetMetrics;
@@ -57,6 +59,9 @@ public final class Worker implements AutoCloseable {
     private final FleetMetrics metrics;
     private final RestSchemaRegistryClient registry;
     private final KeyedDispatcher dispatcher;
+    private final Admin admin;
+    private final java.util.concurrent.ScheduledExecutorService sweeper =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("mechanize-orphan-sweeper").factory());
 
     private Worker(WorkerConfig config, WorkspaceFactory factory, Clock clock) {
         AvroTrust.trustContractClasses();
@@ -74,13 +79,9 @@ public final class Worker implements AutoCloseable {
         common.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         common.putAll(config.kafkaOverrides());
 
-        try (Admin admin = Admin.create(common)) {
-            TopicBootstrap.ensureTopics(admin, config);
-            int removed = factory.removeOrphans(liveWorkers(admin), Set.of());
-            if (removed > 0) {
-                log.info("removed {} orphaned containers of workers that are gone", removed);
-            }
-        }
+        this.admin = Admin.create(common);
+        TopicBootstrap.ensureTopics(admin, config);
+        sweepOrphans();
 
         Properties consumerProps = new Properties();
         consumerProps.putAll(common);
@@ -103,13 +104,15 @@ public final class Worker implements AutoCloseable {
 
         var decoder = new CommandDecoder(new AvroDeserializer<>(registry, SimulationCommand.class),
                 config.maxCommandBytes());
+        var restorer = new StateRestorer(common, new AvroDeserializer<>(registry, WorkspaceState.class));
         var records = new RecordFactory(new AvroSerializer<SimulationEvent>(registry, SimulationEvent.getClassSchema()),
                 new AvroSerializer<WorkspaceState>(registry, WorkspaceState.getClassSchema()));
-        var handler = new CommandHandler(table, factory, events, permits, metrics);
+        var handler = new CommandHandler(table, factory, events, permits, metrics, new KafkaCommandLog(common, decoder));
         metrics.registerGauge("workspaces.active", table::liveCount);
         metrics.registerGauge("commands.in_flight", dispatcher::inFlight);
         this.loop = new CommandLoop(consumer, publisher, decoder, dispatcher, handler, records, events, permits,
-                metrics, Math.max(16, config.maxWorkspaces() * 2), config.shutdownGrace());
+                metrics, Math.max(16, config.maxWorkspaces() * 2), config.shutdownGrace(), table, restorer,
+                config.idleTimeout());
         this.pollThread = Thread.ofPlatform().name("mechanize-poll-" + config.workerId()).unstarted(loop);
     }
 
@@ -121,12 +124,25 @@ public final class Worker implements AutoCloseable {
     public static Worker start(WorkerConfig config, WorkspaceFactory factory, Clock clock) {
         Worker worker = new Worker(config, factory, clock);
         worker.pollThread.start();
+        worker.sweeper.scheduleWithFixedDelay(worker::sweepOrphans, 60, 60, TimeUnit.SECONDS);
         log.info("worker {} started: group {}, up to {} workspaces", config.workerId(), config.groupId(),
                 config.maxWorkspaces());
         return worker;
     }
 
-    private Set<String> liveWorkers(Admin admin) {
+    /** Removes containers of workers that left the group (crashed ones included). */
+    private void sweepOrphans() {
+        try {
+            int removed = factory.removeOrphans(liveWorkers(), table.liveWorkspaceIds());
+            if (removed > 0) {
+                log.info("removed {} orphaned containers of workers that are gone", removed);
+            }
+        } catch (RuntimeException e) {
+            log.warn("orphan sweep failed: {}", e.toString());
+        }
+    }
+
+    private Set<String> liveWorkers() {
         Set<String> live = new HashSet<>();
         live.add(config.workerId());
         try {
@@ -171,6 +187,7 @@ public final class Worker implements AutoCloseable {
      */
     @Override
     public void close() {
+        sweeper.shutdownNow();
         loop.stop();
         try {
             if (!loop.awaitStopped(config.shutdownGrace().plus(Duration.ofSeconds(15)))) {
@@ -183,6 +200,7 @@ public final class Worker implements AutoCloseable {
         List<Workspace> live = table.drainLive();
         live.forEach(Workspace::close);
         factory.close();
+        admin.close(Duration.ofSeconds(5));
         registry.close();
         log.info("worker {} stopped; removed {} containers", config.workerId(), live.size());
     }

@@ -21,7 +21,10 @@ import java.util.Map;
  * @param maxWorkspaces live workspaces this worker holds at once; beyond it the worker pauses its
  *     partitions (default {@value #DEFAULT_MAX_WORKSPACES})
  * @param maxCommandBytes a command larger than this is rejected (default 1 MiB)
- * @param shutdownGrace how long SIGTERM waits for in-flight commands (default 30 s)
+ * @param shutdownGrace how long SIGTERM waits for in-flight commands, and a rebalance for the
+ *     commands of revoked partitions (default 30 s)
+ * @param idleTimeout a live workspace with no command for this long is closed with reason
+ *     {@code idle} (default 30 min)
  * @param kafkaOverrides extra client properties (security settings and the like), applied to
  *     every client last
  */
@@ -35,6 +38,7 @@ public record WorkerConfig(
         int maxWorkspaces,
         int maxCommandBytes,
         Duration shutdownGrace,
+        Duration idleTimeout,
         Map<String, String> kafkaOverrides) {
 
     public static final String DEFAULT_GROUP_ID = "mechanize-workers";
@@ -42,6 +46,7 @@ public record WorkerConfig(
     public static final int DEFAULT_MAX_WORKSPACES = 64;
     public static final int DEFAULT_MAX_COMMAND_BYTES = 1024 * 1024;
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(30);
 
     public WorkerConfig {
         requireNonNull(bootstrapServers, "bootstrapServers is null");
@@ -49,6 +54,10 @@ public record WorkerConfig(
         requireNonNull(workerId, "workerId is null");
         requireNonNull(groupId, "groupId is null");
         requireNonNull(shutdownGrace, "shutdownGrace is null");
+        requireNonNull(idleTimeout, "idleTimeout is null");
+        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+            throw new IllegalArgumentException("idleTimeout must be positive, got " + idleTimeout);
+        }
         kafkaOverrides = Map.copyOf(requireNonNull(kafkaOverrides, "kafkaOverrides is null"));
         if (partitions < 1) {
             throw new IllegalArgumentException("partitions must be at least 1, got " + partitions);
@@ -69,26 +78,36 @@ public record WorkerConfig(
     public static WorkerConfig defaults(String bootstrapServers, String schemaRegistryUrl) {
         return new WorkerConfig(bootstrapServers, schemaRegistryUrl, WorkerIds.generate(), DEFAULT_GROUP_ID,
                 DEFAULT_PARTITIONS, (short) 0, DEFAULT_MAX_WORKSPACES, DEFAULT_MAX_COMMAND_BYTES,
-                DEFAULT_SHUTDOWN_GRACE, Map.of());
+                DEFAULT_SHUTDOWN_GRACE, DEFAULT_IDLE_TIMEOUT, Map.of());
     }
 
     public WorkerConfig withWorkerId(String id) {
         return new WorkerConfig(bootstrapServers, schemaRegistryUrl, id, groupId, partitions, replicationFactor,
-                maxWorkspaces, maxCommandBytes, shutdownGrace, kafkaOverrides);
+                maxWorkspaces, maxCommandBytes, shutdownGrace, idleTimeout, kafkaOverrides);
     }
 
     public WorkerConfig withMaxWorkspaces(int max) {
         return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions, replicationFactor,
-                max, maxCommandBytes, shutdownGrace, kafkaOverrides);
+                max, maxCommandBytes, shutdownGrace, idleTimeout, kafkaOverrides);
     }
 
     public WorkerConfig withPartitions(int count) {
         return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, count, replicationFactor,
-                maxWorkspaces, maxCommandBytes, shutdownGrace, kafkaOverrides);
+                maxWorkspaces, maxCommandBytes, shutdownGrace, idleTimeout, kafkaOverrides);
+    }
+
+    public WorkerConfig withIdleTimeout(Duration timeout) {
+        return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions, replicationFactor,
+                maxWorkspaces, maxCommandBytes, shutdownGrace, timeout, kafkaOverrides);
+    }
+
+    public WorkerConfig withShutdownGrace(Duration grace) {
+        return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions, replicationFactor,
+                maxWorkspaces, maxCommandBytes, grace, idleTimeout, kafkaOverrides);
     }
 
     public WorkerConfig withKafkaOverrides(Map<String, String> overrides) {
         return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions, replicationFactor,
-                maxWorkspaces, maxCommandBytes, shutdownGrace, overrides);
+                maxWorkspaces, maxCommandBytes, shutdownGrace, idleTimeout, overrides);
     }
 }

@@ -40,14 +40,22 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     short replicationFactor;
 
+    @Option(names = "--idle-timeout", defaultValue = "30m",
+            description = "Close a workspace with no command for this long (e.g. 90s, 30m). Default: ${DEFAULT-VALUE}.")
+    String idleTimeout;
+
+    @Option(names = "--shutdown-grace", defaultValue = "30s",
+            description = "On SIGTERM, wait this long for in-flight commands. Default: ${DEFAULT-VALUE}.")
+    String shutdownGrace;
+
     @Override
     public Integer call() throws Exception {
         WorkerConfig defaults = WorkerConfig.defaults("", "");
         var target = cluster.require(spec);
         WorkerConfig config = new WorkerConfig(target.bootstrapServers(), target.schemaRegistryUrl(),
                 workerId == null ? defaults.workerId() : workerId, groupId, partitions, replicationFactor,
-                maxWorkspaces, WorkerConfig.DEFAULT_MAX_COMMAND_BYTES, WorkerConfig.DEFAULT_SHUTDOWN_GRACE,
-                target.kafkaOverrides());
+                maxWorkspaces, WorkerConfig.DEFAULT_MAX_COMMAND_BYTES, Durations.parse(shutdownGrace, spec),
+                Durations.parse(idleTimeout, spec), target.kafkaOverrides());
         Worker worker = Worker.start(config, LocalDocker.workspaceFactory(config.workerId(), Map.of()));
         Thread hook = new Thread(worker::close, "mechanize-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

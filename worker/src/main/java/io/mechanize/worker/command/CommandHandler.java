@@ -10,9 +10,11 @@ import io.mechanize.schemas.avro.EvaluateWorkspace;
 import io.mechanize.schemas.avro.EvaluationCriterion;
 import io.mechanize.schemas.avro.EvaluationMetrics;
 import io.mechanize.schemas.avro.RejectionStage;
+import io.mechanize.schemas.avro.SimulationCommand;
 import io.mechanize.schemas.avro.SimulationEvent;
 import io.mechanize.schemas.avro.WorkspaceClosed;
 import io.mechanize.schemas.avro.WorkspaceCreated;
+import io.mechanize.schemas.avro.WorkspaceRecovered;
 import io.mechanize.schemas.avro.WorkspaceState;
 import io.mechanize.schemas.avro.WorkspaceStatus;
 import io.mechanize.worker.observe.FleetMetrics;
@@ -48,10 +50,12 @@ public final class CommandHandler {
     private final Events events;
     private final Semaphore workspacePermits;
     private final FleetMetrics metrics;
+    private final CommandLog commandLog;
 
     public CommandHandler(WorkspaceTable table, WorkspaceFactory factory, Events events, Semaphore workspacePermits,
-            FleetMetrics metrics) {
+            FleetMetrics metrics, CommandLog commandLog) {
         AvroTrust.trustContractClasses(); // builders deep-copy contract records
+        this.commandLog = commandLog;
         this.table = table;
         this.factory = factory;
         this.events = events;
@@ -100,21 +104,38 @@ public final class CommandHandler {
             return reject(in, RejectionStage.SEQUENCING, "seq gap: workspace " + in.workspaceId()
                     + " expected seq " + expected + " but got " + in.seq());
         }
-        Workspace live = known.live().orElse(null);
-        if (live == null) {
-            return fail(in, known, "recover", "the container of workspace " + in.workspaceId()
-                    + " is not on this worker (its owner changed) and recovery is not available", null);
-        }
         Object body = in.command().getBody();
-        try {
-            if (body instanceof ActionBatch batch) {
-                return runBatch(in, known, live, batch);
-            } else if (body instanceof EvaluateWorkspace evaluate) {
-                return evaluate(in, known, live, evaluate);
-            } else if (body instanceof CloseWorkspace close) {
-                return close(in, known, live, close);
+        List<SimulationEvent> recovered = new ArrayList<>();
+        Workspace live = known.live().orElse(null);
+        if (live == null && body instanceof CloseWorkspace close) {
+            return closeWithoutContainer(in, known, close);
+        }
+        if (live == null) {
+            Rebuilt rebuilt;
+            try {
+                rebuilt = rebuild(in, known);
+            } catch (WorkspaceException e) {
+                return fail(in, known, "recover", e.getMessage(), e);
             }
-            return reject(in, RejectionStage.VALIDATION, "unsupported command body " + in.kind());
+            live = rebuilt.workspace();
+            recovered.add(events.answer(in, rebuilt.event()));
+        }
+        try {
+            CommandOutcome outcome;
+            if (body instanceof ActionBatch batch) {
+                outcome = runBatch(in, known, live, batch);
+            } else if (body instanceof EvaluateWorkspace evaluate) {
+                outcome = evaluate(in, known, live, evaluate);
+            } else if (body instanceof CloseWorkspace close) {
+                outcome = close(in, known, live, close);
+            } else {
+                return reject(in, RejectionStage.VALIDATION, "unsupported command body " + in.kind());
+            }
+            if (recovered.isEmpty()) {
+                return outcome;
+            }
+            recovered.addAll(outcome.events());
+            return new CommandOutcome(recovered, outcome.newState());
         } catch (WorkspaceException e) {
             return fail(in, known, e.stage(), e.getMessage(), e);
         }
@@ -175,7 +196,7 @@ public final class CommandHandler {
             EvaluateWorkspace evaluate) throws WorkspaceException {
         List<EvaluationCriterion> criteria = evaluate.getCriteria() != null
                 ? evaluate.getCriteria()
-                : entry.creation().getTask().getEvaluationCriteria();
+                : entry.creation().map(c -> c.getTask().getEvaluationCriteria()).orElse(List.of());
         EvaluationMetrics metricsResult = live.evaluate(criteria);
         metrics.recordEvaluation(metricsResult.getPassed());
         WorkspaceState next = advance(entry.state(), in, WorkspaceStatus.ACTIVE);
@@ -195,6 +216,151 @@ public final class CommandHandler {
                 .setLifetimeMs(Math.max(0, lifetime))
                 .build();
         return CommandOutcome.of(List.of(events.answer(in, closed)), next);
+    }
+
+    /** A rebuilt workspace and the event that records its recovery. */
+    private record Rebuilt(Workspace workspace, WorkspaceRecovered event) {}
+
+    /**
+     * Rebuilds a workspace whose container is not on this worker (its partition moved here): a
+     * fresh container from its CreateWorkspace, then its applied batches replayed in seq order,
+     * read back from the command log. Replayed results are not published again.
+     */
+    private Rebuilt rebuild(InboundCommand in, WorkspaceTable.Entry entry)
+            throws WorkspaceException, InterruptedException {
+        Instant started = events.clock().instant();
+        WorkspaceState state = entry.state();
+        List<SimulationCommand> history;
+        try {
+            history = commandLog.read(in.workspaceId(), state.getCreatePartition(), state.getCreateOffset(),
+                    state.getLastAppliedOffset());
+        } catch (RuntimeException e) {
+            throw new WorkspaceException("recover", "cannot read the history of workspace " + in.workspaceId()
+                    + " from the command log: " + e.getMessage(), e);
+        }
+        if (history.isEmpty() || history.get(0).getSeq() != 0
+                || !(history.get(0).getBody() instanceof CreateWorkspace create)) {
+            throw new WorkspaceException("recover", "the CreateWorkspace of workspace " + in.workspaceId()
+                    + " is no longer in the command log at offset " + state.getCreateOffset()
+                    + " (retention?); it cannot be rebuilt");
+        }
+        workspacePermits.acquire();
+        Workspace workspace;
+        try {
+            workspace = factory.create(new WorkspaceRef(in.workspaceId(), in.runId(), events.workerId()), create);
+        } catch (WorkspaceException | RuntimeException e) {
+            workspacePermits.release();
+            throw e;
+        }
+        int replayed = 0;
+        long expected = 1;
+        try {
+            for (SimulationCommand past : history.subList(1, history.size())) {
+                if (expected > state.getLastAppliedSeq()) {
+                    break;
+                }
+                if (past.getSeq() != expected) {
+                    continue; // a command that was rejected when it first came
+                }
+                if (past.getBody() instanceof ActionBatch batch) {
+                    replay(workspace, batch);
+                    replayed++;
+                }
+                expected++;
+            }
+            if (expected <= state.getLastAppliedSeq()) {
+                throw new WorkspaceException("recover", "the command log holds workspace " + in.workspaceId()
+                        + "'s commands up to seq " + (expected - 1) + " but it had applied up to seq "
+                        + state.getLastAppliedSeq());
+            }
+        } catch (WorkspaceException | RuntimeException e) {
+            workspace.close();
+            workspacePermits.release();
+            throw e;
+        }
+        Instant done = events.clock().instant();
+        entry.rebuilt(create, workspace, done);
+        long millis = Duration.between(started, done).toMillis();
+        metrics.recordRecovery(millis);
+        log.info("workspace rebuilt from the command log: {} batches replayed in {} ms (previous owner {})", replayed,
+                millis, state.getOwnerWorker());
+        return new Rebuilt(workspace, WorkspaceRecovered.newBuilder()
+                .setReplayedCommands(replayed)
+                .setRecoveryMs(millis)
+                .setPreviousWorker(state.getOwnerWorker())
+                .build());
+    }
+
+    private static void replay(Workspace workspace, ActionBatch batch) throws WorkspaceException {
+        List<Action> actions = batch.getActions();
+        for (int i = 0; i < actions.size(); i++) {
+            ActionResult result = workspace.execute(actions.get(i), i);
+            if (!result.getSuccess() && batch.getStopOnFailure()) {
+                return;
+            }
+        }
+    }
+
+    /** A close for a workspace whose container is elsewhere: nothing to rebuild, just record it. */
+    private CommandOutcome closeWithoutContainer(InboundCommand in, WorkspaceTable.Entry entry, CloseWorkspace close) {
+        WorkspaceState next = advance(entry.state(), in, WorkspaceStatus.CLOSED);
+        next.setContainerId(null);
+        entry.update(next, null);
+        var closed = WorkspaceClosed.newBuilder()
+                .setReason(close.getReason())
+                .setCommandsApplied(in.seq() + 1)
+                .setLifetimeMs(0)
+                .build();
+        return CommandOutcome.of(List.of(events.answer(in, closed)), next);
+    }
+
+    /**
+     * Closes a workspace that has been idle since before {@code cutoff}; runs on its lane. The
+     * event answers no command ({@code command_seq} -1). Empty when it is no longer idle or live.
+     */
+    public java.util.Optional<CommandOutcome> closeIdle(String workspaceId, Instant cutoff) {
+        var entry = table.get(workspaceId);
+        if (entry.isEmpty() || entry.get().live().isEmpty() || !entry.get().lastActivity().isBefore(cutoff)) {
+            return java.util.Optional.empty();
+        }
+        WorkspaceTable.Entry known = entry.get();
+        known.live().get().close();
+        workspacePermits.release();
+        WorkspaceState previous = known.state();
+        WorkspaceState next = WorkspaceState.newBuilder(previous)
+                .setStatus(WorkspaceStatus.CLOSED)
+                .setContainerId(null)
+                .setOwnerWorker(events.workerId())
+                .setUpdatedAt(events.clock().instant())
+                .build();
+        long lifetime = Duration.between(known.createdAt(), events.clock().instant()).toMillis();
+        known.update(next, null);
+        log.info("closed workspace {}: idle since {}", workspaceId, known.lastActivity());
+        var closed = WorkspaceClosed.newBuilder()
+                .setReason("idle")
+                .setCommandsApplied(previous.getLastAppliedSeq() + 1)
+                .setLifetimeMs(lifetime)
+                .build();
+        return java.util.Optional.of(CommandOutcome.of(
+                List.of(events.envelope(workspaceId, previous.getRunId(), -1, closed)), next));
+    }
+
+    /**
+     * Lets go of the workspaces of command partitions this worker no longer owns: their
+     * containers are removed and their entries forgotten; the new owner rebuilds them.
+     *
+     * @return how many containers were removed
+     */
+    public int release(java.util.Collection<Integer> partitions) {
+        int removed = 0;
+        for (WorkspaceTable.Entry entry : table.removePartitions(partitions)) {
+            if (entry.live().isPresent()) {
+                entry.live().get().close();
+                workspacePermits.release();
+                removed++;
+            }
+        }
+        return removed;
     }
 
     private CommandOutcome fail(InboundCommand in, WorkspaceTable.Entry entry, String stage, String reason,

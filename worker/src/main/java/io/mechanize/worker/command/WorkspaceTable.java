@@ -4,6 +4,8 @@ import io.mechanize.schemas.avro.CreateWorkspace;
 import io.mechanize.schemas.avro.WorkspaceState;
 import io.mechanize.schemas.avro.WorkspaceStatus;
 import io.mechanize.worker.workspace.Workspace;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -13,46 +15,61 @@ import java.util.stream.Collectors;
 
 /**
  * The workspaces this worker knows: their last state and, for live ones, the container handle.
- * Entries are read and changed from one workspace's lane at a time (the dispatcher's per-key
- * order), so an entry needs no lock of its own; the map is concurrent because lanes of different
- * workspaces run at once.
+ * An entry is changed only from its workspace's lane (the dispatcher's per-key order) or by the
+ * polling thread while no command of its partition is in flight, so entries need no lock; the
+ * map is concurrent because lanes of different workspaces run at once.
  */
 public final class WorkspaceTable {
 
-    /** One workspace: its state, the command that created it, and its live container if any. */
+    /** One workspace: its state, the command that created it (when known here), its container. */
     public static final class Entry {
         private volatile WorkspaceState state;
-        private final CreateWorkspace creation;
+        private volatile CreateWorkspace creation;
         private volatile Workspace live;
-        private final java.time.Instant createdAt;
+        private volatile Instant createdAt;
+        private volatile Instant lastActivity;
 
         Entry(WorkspaceState state, CreateWorkspace creation, Workspace live) {
             this.state = state;
             this.creation = creation;
             this.live = live;
             this.createdAt = state.getUpdatedAt();
-        }
-
-        /** When this worker created (or restored) the workspace. */
-        public java.time.Instant createdAt() {
-            return createdAt;
+            this.lastActivity = state.getUpdatedAt();
         }
 
         public WorkspaceState state() {
             return state;
         }
 
-        public CreateWorkspace creation() {
-            return creation;
+        /** The CreateWorkspace body, or empty for a workspace restored from the state topic. */
+        public Optional<CreateWorkspace> creation() {
+            return Optional.ofNullable(creation);
         }
 
         public Optional<Workspace> live() {
             return Optional.ofNullable(live);
         }
 
+        /** When this worker created (or rebuilt) the workspace's container. */
+        public Instant createdAt() {
+            return createdAt;
+        }
+
+        public Instant lastActivity() {
+            return lastActivity;
+        }
+
         void update(WorkspaceState next, Workspace liveNow) {
             this.state = next;
             this.live = liveNow;
+            this.lastActivity = next.getUpdatedAt();
+        }
+
+        void rebuilt(CreateWorkspace create, Workspace container, Instant at) {
+            this.creation = create;
+            this.live = container;
+            this.createdAt = at;
+            this.lastActivity = at;
         }
     }
 
@@ -64,6 +81,27 @@ public final class WorkspaceTable {
 
     void put(WorkspaceState state, CreateWorkspace creation, Workspace live) {
         entries.put(state.getWorkspaceId(), new Entry(state, creation, live));
+    }
+
+    /**
+     * Takes a workspace's state as read from the state topic, without a container here. An entry
+     * this worker already holds is kept: it is at least as new as what the topic says.
+     */
+    public void restore(WorkspaceState state) {
+        entries.putIfAbsent(state.getWorkspaceId(), new Entry(state, null, null));
+    }
+
+    /** Removes and returns the entries of workspaces created on the given command partitions. */
+    public List<Entry> removePartitions(Collection<Integer> partitions) {
+        List<Entry> removed = new ArrayList<>();
+        entries.values().removeIf(e -> {
+            boolean match = partitions.contains(e.state.getCreatePartition());
+            if (match) {
+                removed.add(e);
+            }
+            return match;
+        });
+        return removed;
     }
 
     /** Live workspaces: their containers run on this worker. */
@@ -78,6 +116,14 @@ public final class WorkspaceTable {
                 .collect(Collectors.toUnmodifiableSet());
     }
 
+    /** Live workspaces whose last command finished before {@code cutoff}. */
+    public List<String> idleSince(Instant cutoff) {
+        return entries.entrySet().stream()
+                .filter(e -> e.getValue().live != null && e.getValue().lastActivity.isBefore(cutoff))
+                .map(java.util.Map.Entry::getKey)
+                .toList();
+    }
+
     /** Removes and returns every live container handle, for shutdown. */
     public List<Workspace> drainLive() {
         List<Workspace> live = entries.values().stream()
@@ -88,13 +134,13 @@ public final class WorkspaceTable {
         return live;
     }
 
-    /** Forgets closed and failed workspaces last updated before {@code cutoffMillis}. */
-    public int evictFinished(long cutoffMillis) {
+    /** Forgets closed and failed workspaces last updated before {@code cutoff}. */
+    public int evictFinished(Instant cutoff) {
         Collection<Entry> values = entries.values();
         int before = values.size();
         values.removeIf(e -> e.live == null
                 && e.state.getStatus() != WorkspaceStatus.ACTIVE
-                && e.state.getUpdatedAt().toEpochMilli() < cutoffMillis);
+                && e.state.getUpdatedAt().isBefore(cutoff));
         return before - values.size();
     }
 }

@@ -3,6 +3,7 @@ package io.mechanize.worker.consume;
 import io.mechanize.schemas.avro.RejectionStage;
 import io.mechanize.schemas.avro.SimulationCommand;
 import io.mechanize.schemas.wire.AvroDeserializer;
+import io.mechanize.schemas.wire.SchemaRegistryException;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -19,6 +20,10 @@ public final class CommandDecoder {
         this.maxCommandBytes = maxCommandBytes;
     }
 
+    /**
+     * @throws SchemaRegistryException when the registry cannot answer; the record is fine and must
+     *     be retried
+     */
     public DecodedRecord decode(ConsumerRecord<byte[], byte[]> record) {
         String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
         String keyOrEmpty = key == null ? "" : key;
@@ -34,6 +39,8 @@ public final class CommandDecoder {
         SimulationCommand command;
         try {
             command = deserializer.deserialize(record.topic(), value);
+        } catch (SchemaRegistryException e) {
+            throw e; // the registry is down: not the record's fault, so retry it rather than reject it
         } catch (RuntimeException e) {
             return new DecodedRecord.Invalid(RejectionStage.DESERIALIZATION, "cannot decode command: " + e.getMessage(),
                     e, keyOrEmpty, null);

@@ -4,10 +4,12 @@ import io.mechanize.schemas.Topics;
 import io.mechanize.schemas.avro.CommandRejected;
 import io.mechanize.schemas.avro.SimulationEvent;
 import io.mechanize.schemas.avro.WorkspaceFailed;
+import io.mechanize.schemas.wire.SchemaRegistryException;
 import io.mechanize.worker.command.CommandHandler;
 import io.mechanize.worker.command.CommandOutcome;
 import io.mechanize.worker.command.Events;
 import io.mechanize.worker.command.InboundCommand;
+import io.mechanize.worker.command.WorkspaceTable;
 import io.mechanize.worker.dispatch.KeyedDispatcher;
 import io.mechanize.worker.observe.FleetMetrics;
 import io.mechanize.worker.observe.LogContext;
@@ -63,6 +65,11 @@ public final class CommandLoop implements Runnable {
     private final Clock clock;
     private final int maxInFlight;
     private final Duration shutdownGrace;
+    private final WorkspaceTable table;
+    private final StateRestorer restorer;
+    private final Duration idleTimeout;
+    private Instant nextHousekeeping = Instant.EPOCH;
+    private Instant lastRegistryWarning = Instant.EPOCH;
 
     private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
     private final OffsetTracker offsets = new OffsetTracker();
@@ -73,7 +80,11 @@ public final class CommandLoop implements Runnable {
 
     public CommandLoop(Consumer<byte[], byte[]> consumer, TransactionalPublisher publisher, CommandDecoder decoder,
             KeyedDispatcher dispatcher, CommandHandler handler, RecordFactory records, Events events,
-            Semaphore workspacePermits, FleetMetrics metrics, int maxInFlight, Duration shutdownGrace) {
+            Semaphore workspacePermits, FleetMetrics metrics, int maxInFlight, Duration shutdownGrace,
+            WorkspaceTable table, StateRestorer restorer, Duration idleTimeout) {
+        this.table = table;
+        this.restorer = restorer;
+        this.idleTimeout = idleTimeout;
         this.consumer = consumer;
         this.publisher = publisher;
         this.decoder = decoder;
@@ -99,11 +110,17 @@ public final class CommandLoop implements Runnable {
                 } catch (WakeupException e) {
                     break;
                 }
+                Set<TopicPartition> deferred = new java.util.HashSet<>();
                 for (ConsumerRecord<byte[], byte[]> record : batch) {
-                    accept(record);
+                    TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+                    if (!deferred.contains(tp) && !accept(tp, record)) {
+                        deferred.add(tp);
+                        consumer.seek(tp, record.offset());
+                    }
                 }
                 flush();
                 applyBackpressure();
+                housekeeping();
             }
             finishInFlight();
         } catch (RuntimeException | Error e) {
@@ -139,11 +156,25 @@ public final class CommandLoop implements Runnable {
         return stopped.getCount() > 0;
     }
 
-    private void accept(ConsumerRecord<byte[], byte[]> record) {
-        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+    /**
+     * Hands one record on. Returns false when it must be read again later (the schema registry
+     * could not answer): the caller seeks back and skips the rest of the partition's batch.
+     */
+    private boolean accept(TopicPartition tp, ConsumerRecord<byte[], byte[]> record) {
+        DecodedRecord decoded;
+        try {
+            decoded = decoder.decode(record);
+        } catch (SchemaRegistryException e) {
+            Instant now = clock.instant();
+            if (Duration.between(lastRegistryWarning, now).toSeconds() >= 10) {
+                log.warn("cannot decode {}@{} now, will retry: {}", tp, record.offset(), e.getMessage());
+                lastRegistryWarning = now;
+            }
+            return false;
+        }
         offsets.started(tp, record.offset());
         metrics.recordCommandConsumed();
-        switch (decoder.decode(record)) {
+        switch (decoded) {
             case DecodedRecord.Valid valid -> {
                 var in = new InboundCommand(valid.command(), record.topic(), record.partition(), record.offset(),
                         clock.instant());
@@ -163,11 +194,12 @@ public final class CommandLoop implements Runnable {
                                 .setSourceOffset(record.offset())
                                 .setExceptionClass(invalid.cause() == null ? null : invalid.cause().getClass().getName())
                                 .build());
-                completions.add(new Completion(tp, record.offset(), List.of(
+                completions.add(Completion.ofCommand(tp, record.offset(), List.of(
                         records.event(invalid.workspaceId(), event),
                         DeadLetters.of(record, invalid.stage(), invalid.reason(), invalid.cause(), events.workerId()))));
             }
         }
+        return true;
     }
 
     /** Runs on the workspace's lane. */
@@ -188,7 +220,7 @@ public final class CommandLoop implements Runnable {
                         .setExceptionClass(e.getClass().getName())
                         .build())));
             }
-            completions.add(new Completion(tp, in.offset(), records.records(in.workspaceId(), outcome)));
+            completions.add(Completion.ofCommand(tp, in.offset(), records.records(in.workspaceId(), outcome)));
         }
     }
 
@@ -209,6 +241,10 @@ public final class CommandLoop implements Runnable {
         Set<TopicPartition> owned = consumer.assignment();
         List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
         for (Completion c : done) {
+            if (c.sourcePartition().isEmpty()) {
+                out.addAll(c.records());
+                continue;
+            }
             if (!owned.contains(c.source()) || !offsets.isPending(c.source(), c.offset())) {
                 log.info("dropping the results of {}@{}: the partition moved to another worker", c.source(), c.offset());
                 continue;
@@ -239,6 +275,42 @@ public final class CommandLoop implements Runnable {
         }
     }
 
+    /** Every few seconds: close idle workspaces (through their lanes) and forget old finished ones. */
+    private void housekeeping() {
+        Instant now = clock.instant();
+        if (now.isBefore(nextHousekeeping)) {
+            return;
+        }
+        nextHousekeeping = now.plusSeconds(5);
+        Instant cutoff = now.minus(idleTimeout);
+        for (String workspaceId : table.idleSince(cutoff)) {
+            dispatcher.submit(workspaceId, () -> closeIdle(workspaceId, cutoff));
+        }
+        table.evictFinished(now.minus(Duration.ofHours(1)));
+    }
+
+    private void closeIdle(String workspaceId, Instant cutoff) {
+        var state = table.get(workspaceId).map(WorkspaceTable.Entry::state).orElse(null);
+        try (var ignored = LogContext.forWorkspace(workspaceId, state == null ? "" : state.getRunId())) {
+            handler.closeIdle(workspaceId, cutoff).ifPresent(outcome ->
+                    completions.add(Completion.unsolicited(records.records(workspaceId, outcome))));
+        }
+    }
+
+    /** Publishes finished commands until none of {@code partitions} has one in flight, or the grace ends. */
+    private void finishPartitions(Collection<TopicPartition> partitions) {
+        Instant deadline = clock.instant().plus(shutdownGrace);
+        while (partitions.stream().anyMatch(tp -> offsets.pendingIn(tp) > 0) && clock.instant().isBefore(deadline)) {
+            try {
+                flush(completions.poll(50, TimeUnit.MILLISECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        flush();
+    }
+
     private void finishInFlight() {
         Instant deadline = clock.instant().plus(shutdownGrace);
         consumer.pause(consumer.assignment());
@@ -263,22 +335,28 @@ public final class CommandLoop implements Runnable {
             if (partitions.isEmpty()) {
                 return;
             }
-            log.info("partitions revoked: {}", partitions);
-            flush();
+            log.info("partitions revoked: {}; finishing their commands", partitions);
+            finishPartitions(partitions);
             partitions.forEach(offsets::forget);
+            int removed = handler.release(partitions.stream().map(TopicPartition::partition).toList());
+            log.info("released the workspaces of {}: {} containers removed", partitions, removed);
         }
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            if (!partitions.isEmpty()) {
-                log.info("partitions assigned: {}", partitions);
+            if (partitions.isEmpty()) {
+                return;
             }
+            var states = restorer.restore(partitions);
+            states.forEach(table::restore);
+            log.info("partitions assigned: {}; restored the state of {} workspaces", partitions, states.size());
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             log.warn("partitions lost: {}", partitions);
             partitions.forEach(offsets::forget);
+            handler.release(partitions.stream().map(TopicPartition::partition).toList());
         }
     }
 }

@@ -64,6 +64,10 @@ public final class FleetMetrics {
         workspaceReady.update(millis, TimeUnit.MILLISECONDS);
     }
 
+    public void recordRecovery(long millis) {
+        registry.timer(name("workspaces.recovered")).update(millis, TimeUnit.MILLISECONDS);
+    }
+
     public void recordContainerFailure() {
         containerFailures.inc();
     }

@@ -29,9 +29,10 @@ class CommandHandlerTest {
     private final FakeWorkspaceFactory factory = new FakeWorkspaceFactory();
     private final WorkspaceTable table = new WorkspaceTable();
     private final Semaphore permits = new Semaphore(2);
+    private final java.util.List<io.mechanize.schemas.avro.SimulationCommand> log = new java.util.ArrayList<>();
     private final CommandHandler handler = new CommandHandler(table, factory,
             new Events("worker-1", Clock.fixed(Instant.parse("2026-01-01T00:00:02Z"), ZoneOffset.UTC)), permits,
-            new FleetMetrics(new MetricRegistry()));
+            new FleetMetrics(new MetricRegistry()), (workspaceId, partition, from, to) -> log);
 
     @Test
     void aWorkspaceGoesFromCreateThroughBatchAndEvaluateToClose() throws Exception {
@@ -134,6 +135,68 @@ class CommandHandlerTest {
         assertThat(((WorkspaceFailed) body(outcome, 0)).getReason()).contains("OOMKilled");
         assertThat(factory.closed).containsExactly("ws-1");
         assertThat(permits.availablePermits()).isEqualTo(2);
+    }
+
+    @Test
+    void aWorkspaceWhoseContainerIsElsewhereIsRebuiltByReplayingItsAppliedBatches() throws Exception {
+        log.add(aCreate("ws-1"));
+        log.add(aBatch("ws-1", 1, "echo one"));
+        log.add(aBatch("ws-1", 7, "echo rejected-gap"));
+        log.add(anEvaluate("ws-1", 2));
+        log.add(aBatch("ws-1", 3, "echo three"));
+        table.restore(io.mechanize.schemas.avro.WorkspaceState.newBuilder()
+                .setWorkspaceId("ws-1").setRunId("run-1").setStatus(WorkspaceStatus.ACTIVE)
+                .setOwnerWorker("worker-dead").setContainerId("gone").setCreatePartition(0).setCreateOffset(100)
+                .setLastAppliedSeq(3).setLastAppliedOffset(104).setUpdatedAt(Instant.EPOCH).build());
+
+        var outcome = handler.handle(inbound(aBatch("ws-1", 4, "echo four"), 105));
+
+        var recovered = (io.mechanize.schemas.avro.WorkspaceRecovered) body(outcome, 0);
+        assertThat(recovered.getReplayedCommands()).isEqualTo(2);
+        assertThat(recovered.getPreviousWorker()).isEqualTo("worker-dead");
+        assertThat(((ActionResult) body(outcome, 1)).getSuccess()).isTrue();
+        assertThat(outcome.events()).hasSize(2).allMatch(e -> e.getCommandSeq() == 4);
+        assertThat(factory.executed).containsExactly("ws-1:echo one", "ws-1:echo three", "ws-1:echo four");
+        assertThat(outcome.newState().orElseThrow().getOwnerWorker()).isEqualTo("worker-1");
+        assertThat(table.get("ws-1").orElseThrow().live()).isPresent();
+    }
+
+    @Test
+    void aWorkspaceWhoseHistoryIsGoneFailsWithTheReason() throws Exception {
+        table.restore(io.mechanize.schemas.avro.WorkspaceState.newBuilder()
+                .setWorkspaceId("ws-1").setRunId("run-1").setStatus(WorkspaceStatus.ACTIVE)
+                .setOwnerWorker("worker-dead").setCreatePartition(0).setCreateOffset(100)
+                .setLastAppliedSeq(1).setLastAppliedOffset(101).setUpdatedAt(Instant.EPOCH).build());
+
+        var outcome = handler.handle(inbound(aBatch("ws-1", 2, "echo"), 102));
+
+        assertThat(((WorkspaceFailed) body(outcome, 0)).getReason()).contains("no longer in the command log");
+        assertThat(permits.availablePermits()).isEqualTo(2);
+    }
+
+    @Test
+    void anIdleWorkspaceIsClosedWithReasonIdleAndItsSlotFreed() throws Exception {
+        handler.handle(inbound(aCreate("ws-1"), 0));
+
+        assertThat(handler.closeIdle("ws-1", Instant.parse("2026-01-01T00:00:01Z"))).as("not idle yet").isEmpty();
+        var outcome = handler.closeIdle("ws-1", Instant.parse("2026-01-01T00:10:00Z")).orElseThrow();
+
+        assertThat(((WorkspaceClosed) body(outcome, 0)).getReason()).isEqualTo("idle");
+        assertThat(outcome.events().get(0).getCommandSeq()).isEqualTo(-1);
+        assertThat(outcome.newState().orElseThrow().getStatus()).isEqualTo(WorkspaceStatus.CLOSED);
+        assertThat(permits.availablePermits()).isEqualTo(2);
+        assertRejected(handler.handle(inbound(aBatch("ws-1", 1, "echo"), 1)), "already closed");
+    }
+
+    @Test
+    void releasingAPartitionRemovesItsContainersAndForgetsItsWorkspaces() throws Exception {
+        handler.handle(inbound(aCreate("ws-1"), 0));
+
+        assertThat(handler.release(java.util.List.of(0))).isEqualTo(1);
+
+        assertThat(factory.closed).containsExactly("ws-1");
+        assertThat(permits.availablePermits()).isEqualTo(2);
+        assertThat(table.get("ws-1")).isEmpty();
     }
 
     private static Object body(CommandOutcome outcome, int index) {

@@ -1,0 +1,89 @@
+package io.mechanize.worker.consume;
+
+import io.mechanize.schemas.Topics;
+import io.mechanize.schemas.avro.WorkspaceState;
+import io.mechanize.schemas.wire.AvroDeserializer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the latest state of every workspace of some command partitions from the compacted
+ * {@code mechanize.workspaces} topic. The state topic has as many partitions as the command
+ * topic and the same keys, so command partition N's workspaces are on state partition N.
+ */
+public final class StateRestorer {
+    private static final Logger log = LoggerFactory.getLogger(StateRestorer.class);
+    private static final Duration READ_LIMIT = Duration.ofSeconds(60);
+
+    private final Properties props;
+    private final AvroDeserializer<WorkspaceState> states;
+
+    public StateRestorer(Properties common, AvroDeserializer<WorkspaceState> states) {
+        this.props = new Properties();
+        this.props.putAll(common);
+        this.props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        this.props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        this.props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        this.props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        this.props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
+        this.states = states;
+    }
+
+    /** The latest state per workspace of the given command partitions. */
+    public List<WorkspaceState> restore(Collection<TopicPartition> commandPartitions) {
+        List<TopicPartition> partitions = commandPartitions.stream()
+                .map(tp -> new TopicPartition(Topics.WORKSPACES, tp.partition()))
+                .toList();
+        if (partitions.isEmpty()) {
+            return List.of();
+        }
+        Map<String, WorkspaceState> latest = new HashMap<>();
+        try (var consumer = new KafkaConsumer<byte[], byte[]>(props)) {
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + READ_LIMIT.toNanos();
+            while (!reachedEnd(consumer, end)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("restoring workspace state from " + partitions + " took longer than "
+                            + READ_LIMIT);
+                }
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (record.value() == null) {
+                        latest.remove(new String(record.key(), java.nio.charset.StandardCharsets.UTF_8));
+                        continue;
+                    }
+                    try {
+                        WorkspaceState state = states.deserialize(record.topic(), record.value());
+                        latest.put(state.getWorkspaceId(), state);
+                    } catch (RuntimeException e) {
+                        log.warn("skipping an unreadable workspace state at {}-{}@{}: {}", record.topic(),
+                                record.partition(), record.offset(), e.getMessage());
+                    }
+                }
+            }
+        }
+        return new ArrayList<>(latest.values());
+    }
+
+    private static boolean reachedEnd(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
+        for (var e : end.entrySet()) {
+            if (consumer.position(e.getKey()) < e.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
