@@ -96,6 +96,11 @@ public record WorkerConfig(
                 maxWorkspaces, maxCommandBytes, shutdownGrace, idleTimeout, kafkaOverrides);
     }
 
+    public WorkerConfig withMaxCommandBytes(int max) {
+        return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions, replicationFactor,
+                maxWorkspaces, max, shutdownGrace, idleTimeout, kafkaOverrides);
+    }
+
     public WorkerConfig withIdleTimeout(Duration timeout) {
         return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions, replicationFactor,
                 maxWorkspaces, maxCommandBytes, shutdownGrace, timeout, kafkaOverrides);

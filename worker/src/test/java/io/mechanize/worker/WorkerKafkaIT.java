@@ -15,7 +15,6 @@ import io.mechanize.schemas.avro.EvaluationCriterion;
 import io.mechanize.schemas.avro.EvaluationMetrics;
 import io.mechanize.schemas.avro.FileEditAction;
 import io.mechanize.schemas.avro.InlineSnapshot;
-import io.mechanize.schemas.avro.RejectionStage;
 import io.mechanize.schemas.avro.ResourceLimits;
 import io.mechanize.schemas.avro.SandboxPolicy;
 import io.mechanize.schemas.avro.SimulationCommand;
@@ -74,7 +73,7 @@ class WorkerKafkaIT {
         kafka.start();
         registry = EmbeddedSchemaRegistry.start(kafka.getBootstrapServers(), 0);
         WorkerConfig config = WorkerConfig.defaults(kafka.getBootstrapServers(), registry.url()).withPartitions(3)
-                .withMaxWorkspaces(4);
+                .withMaxWorkspaces(4).withMaxCommandBytes(64 * 1024);
         worker = Worker.start(config, LocalDocker.workspaceFactory(config.workerId(), Map.of("mechanize.test", "true")));
         registryClient = new RestSchemaRegistryClient(registry.url());
 
@@ -165,32 +164,114 @@ class WorkerKafkaIT {
     }
 
     @Test
-    void badInputIsRejectedAndThePartitionGoesOn() {
+    void everyKindOfBadInputIsRejectedWithADeadLetterAndThePartitionGoesOn() throws Exception {
         String ws = "bad-" + UUID.randomUUID();
-        producer.send(new ProducerRecord<>(Topics.COMMANDS, ws.getBytes(StandardCharsets.UTF_8),
-                "{\"not\": \"avro\"}".getBytes(StandardCharsets.UTF_8)));
+        byte[] key = ws.getBytes(StandardCharsets.UTF_8);
+        // 0: not Avro at all
+        sendRaw(key, "{\"not\": \"avro\"}".getBytes(StandardCharsets.UTF_8));
+        // 1: the right framing but a schema id the registry never issued
+        sendRaw(key, new byte[] {0, 0, 0x0f, 0x42, 0x3f, 2, 4, 6});
         send(ws, 0, create("t", Map.of()));
+        // 3: a wrong magic byte in front of an otherwise valid command
+        byte[] valid = serialize(command(ws, 1, batch(shell("echo a", null))));
+        valid[0] = 1;
+        sendRaw(key, valid);
+        // 4: decodes but invalid: a negative timeout, 5: an empty batch, 6: an unknown file operation
+        send(ws, 1, batch(shell("echo a", -3)));
+        send(ws, 1, ActionBatch.newBuilder().setActions(List.of()).build());
+        send(ws, 1, batch(fileAction("a.txt", "explode", null)));
+        // 7: a seq gap, 8: over the 64 KiB maximum
         send(ws, 5, new CloseWorkspace("requested"));
-        send(ws, 1, new CloseWorkspace("requested"));
+        send(ws, 1, batch(fileAction("big.txt", "write", "x".repeat(70 * 1024))));
+        // 9: a command for a workspace that does not exist
+        String ghost = "ghost-" + UUID.randomUUID();
+        send(ghost, 1, batch(shell("echo", null)));
+        // 10, 11: behind all of that, the workspace still works and closes; 12: then it is closed
+        send(ws, 1, batch(shell("echo still-works", null)));
+        send(ws, 2, new CloseWorkspace("requested"));
+        send(ws, 3, batch(shell("echo too-late", null)));
 
-        List<SimulationEvent> events = awaitEvents(ws, 4);
+        List<SimulationEvent> events = awaitEvents(ws, 12);
+        List<String> reasons = events.stream().filter(e -> e.getBody() instanceof CommandRejected)
+                .map(e -> ((CommandRejected) e.getBody()).getStage() + ": " + ((CommandRejected) e.getBody()).getReason())
+                .toList();
 
-        CommandRejected undecodable = (CommandRejected) events.get(0).getBody();
-        assertThat(undecodable.getStage()).isEqualTo(RejectionStage.DESERIALIZATION);
-        assertThat(undecodable.getReason()).contains("magic byte");
-        assertThat(events.get(1).getBody()).isInstanceOf(WorkspaceCreated.class);
-        CommandRejected gap = (CommandRejected) events.get(2).getBody();
-        assertThat(gap.getReason()).contains("expected seq 1 but got 5");
-        assertThat(events.get(3).getBody()).isInstanceOf(WorkspaceClosed.class);
+        assertThat(reasons).hasSize(9);
+        assertThat(reasons.get(0)).startsWith("DESERIALIZATION").contains("magic byte");
+        assertThat(reasons.get(1)).startsWith("DESERIALIZATION").contains("unknown schema id 999999");
+        assertThat(reasons.get(2)).startsWith("DESERIALIZATION").contains("magic byte 0x00 but found 0x01");
+        assertThat(reasons.get(3)).startsWith("VALIDATION").contains("body.actions[0].payload.timeout: must be positive");
+        assertThat(reasons.get(4)).startsWith("VALIDATION").contains("body.actions: must hold at least one action");
+        assertThat(reasons.get(5)).startsWith("VALIDATION").contains("unknown file operation 'explode'");
+        assertThat(reasons.get(6)).startsWith("SEQUENCING").contains("expected seq 1 but got 5");
+        assertThat(reasons.get(7)).startsWith("SIZE").contains("over the maximum of 65536 bytes");
+        assertThat(reasons.get(8)).startsWith("SEQUENCING").contains("is already closed");
+        ActionResult works = (ActionResult) events.stream().filter(e -> e.getBody() instanceof ActionResult)
+                .findFirst().orElseThrow().getBody();
+        assertThat(works.getOutput()).isEqualTo("still-works\n");
+        assertThat(events).anyMatch(e -> e.getBody() instanceof WorkspaceClosed);
+        assertThat(((CommandRejected) awaitEvents(ghost, 1).get(0).getBody()).getReason())
+                .contains("unknown workspace " + ghost);
+
+        var letters = deadLetters(ws, 9);
+        assertThat(letters).hasSize(9);
+        var first = letters.get(0);
+        assertThat(new String(first.value(), StandardCharsets.UTF_8)).isEqualTo("{\"not\": \"avro\"}");
+        assertThat(header(first, "mechanize.error.topic")).isEqualTo(Topics.COMMANDS);
+        assertThat(header(first, "mechanize.error.stage")).isEqualTo("DESERIALIZATION");
+        assertThat(header(first, "mechanize.error.exception.class")).contains("WireFormatException");
+        assertThat(header(first, "mechanize.error.exception.message")).contains("magic byte");
+        assertThat(Long.parseLong(header(first, "mechanize.error.offset"))).isGreaterThanOrEqualTo(0);
+        assertThat(Integer.parseInt(header(first, "mechanize.error.partition"))).isBetween(0, 2);
+    }
+
+    private List<ConsumerRecord<byte[], byte[]>> deadLetters(String workspaceId, int count) {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBootstrapServers());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (var dlq = new KafkaConsumer<byte[], byte[]>(c)) {
+            var partitions = dlq.partitionsFor(Topics.COMMANDS_DLQ).stream()
+                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+            dlq.assign(partitions);
+            dlq.seekToBeginning(partitions);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+                for (ConsumerRecord<byte[], byte[]> r : dlq.poll(Duration.ofMillis(200))) {
+                    if (r.key() != null && new String(r.key(), StandardCharsets.UTF_8).equals(workspaceId)) {
+                        out.add(r);
+                    }
+                }
+                return out.size() >= count;
+            });
+        }
+        return out;
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        var h = record.headers().lastHeader(name);
+        assertThat(h).as("header " + name).isNotNull();
+        return new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    private void sendRaw(byte[] key, byte[] value) {
+        producer.send(new ProducerRecord<>(Topics.COMMANDS, key, value));
+        producer.flush();
+    }
+
+    private byte[] serialize(SimulationCommand command) {
+        return new AvroSerializer<SimulationCommand>(registryClient, SimulationCommand.getClassSchema())
+                .serialize(Topics.COMMANDS, command);
+    }
+
+    private static SimulationCommand command(String workspaceId, long seq, Object body) {
+        return SimulationCommand.newBuilder().setWorkspaceId(workspaceId).setRunId("it-run")
+                .setSeq(seq).setSubmittedAt(Instant.now()).setBody(body).build();
     }
 
     private void send(String workspaceId, long seq, Object body) {
-        var serializer = new AvroSerializer<SimulationCommand>(registryClient, SimulationCommand.getClassSchema());
-        SimulationCommand command = SimulationCommand.newBuilder().setWorkspaceId(workspaceId).setRunId("it-run")
-                .setSeq(seq).setSubmittedAt(Instant.now()).setBody(body).build();
-        producer.send(new ProducerRecord<>(Topics.COMMANDS, workspaceId.getBytes(StandardCharsets.UTF_8),
-                serializer.serialize(Topics.COMMANDS, command)));
-        producer.flush();
+        sendRaw(workspaceId.getBytes(StandardCharsets.UTF_8), serialize(command(workspaceId, seq, body)));
     }
 
     private final List<SimulationEvent> seen = new ArrayList<>();

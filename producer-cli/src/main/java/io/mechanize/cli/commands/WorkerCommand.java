@@ -40,6 +40,10 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     short replicationFactor;
 
+    @Option(names = "--max-command-bytes", defaultValue = "" + WorkerConfig.DEFAULT_MAX_COMMAND_BYTES,
+            description = "Reject commands larger than this. Default: ${DEFAULT-VALUE}.")
+    int maxCommandBytes;
+
     @Option(names = "--idle-timeout", defaultValue = "30m",
             description = "Close a workspace with no command for this long (e.g. 90s, 30m). Default: ${DEFAULT-VALUE}.")
     String idleTimeout;
@@ -54,7 +58,7 @@ public final class WorkerCommand implements Callable<Integer> {
         var target = cluster.require(spec);
         WorkerConfig config = new WorkerConfig(target.bootstrapServers(), target.schemaRegistryUrl(),
                 workerId == null ? defaults.workerId() : workerId, groupId, partitions, replicationFactor,
-                maxWorkspaces, WorkerConfig.DEFAULT_MAX_COMMAND_BYTES, Durations.parse(shutdownGrace, spec),
+                maxWorkspaces, maxCommandBytes, Durations.parse(shutdownGrace, spec),
                 Durations.parse(idleTimeout, spec), target.kafkaOverrides());
         Worker worker = Worker.start(config, LocalDocker.workspaceFactory(config.workerId(), Map.of()));
         Thread hook = new Thread(worker::close, "mechanize-shutdown");

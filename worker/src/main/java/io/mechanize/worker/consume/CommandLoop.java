@@ -178,7 +178,7 @@ public final class CommandLoop implements Runnable {
             case DecodedRecord.Valid valid -> {
                 var in = new InboundCommand(valid.command(), record.topic(), record.partition(), record.offset(),
                         clock.instant());
-                dispatcher.submit(in.workspaceId(), () -> runCommand(tp, in));
+                dispatcher.submit(in.workspaceId(), () -> runCommand(tp, in, record));
             }
             case DecodedRecord.Invalid invalid -> {
                 log.warn("rejected record {}@{}: {}", tp, record.offset(), invalid.reason());
@@ -194,16 +194,22 @@ public final class CommandLoop implements Runnable {
                                 .setSourceOffset(record.offset())
                                 .setExceptionClass(invalid.cause() == null ? null : invalid.cause().getClass().getName())
                                 .build());
-                completions.add(Completion.ofCommand(tp, record.offset(), List.of(
+                Completion rejection = Completion.ofCommand(tp, record.offset(), List.of(
                         records.event(invalid.workspaceId(), event),
-                        DeadLetters.of(record, invalid.stage(), invalid.reason(), invalid.cause(), events.workerId()))));
+                        DeadLetters.of(record, invalid.stage(), invalid.reason(), invalid.cause(), events.workerId())));
+                if (invalid.workspaceId().isEmpty()) {
+                    completions.add(rejection);
+                } else {
+                    // through the workspace's lane, so its events keep the order of its commands
+                    dispatcher.submit(invalid.workspaceId(), () -> completions.add(rejection));
+                }
             }
         }
         return true;
     }
 
     /** Runs on the workspace's lane. */
-    private void runCommand(TopicPartition tp, InboundCommand in) {
+    private void runCommand(TopicPartition tp, InboundCommand in, ConsumerRecord<byte[], byte[]> record) {
         try (var ignored = LogContext.forWorkspace(in.workspaceId(), in.runId())) {
             CommandOutcome outcome;
             try {
@@ -220,7 +226,13 @@ public final class CommandLoop implements Runnable {
                         .setExceptionClass(e.getClass().getName())
                         .build())));
             }
-            completions.add(Completion.ofCommand(tp, in.offset(), records.records(in.workspaceId(), outcome)));
+            List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(records.records(in.workspaceId(), outcome));
+            for (SimulationEvent event : outcome.events()) {
+                if (event.getBody() instanceof CommandRejected rejected) {
+                    out.add(DeadLetters.of(record, rejected.getStage(), rejected.getReason(), null, events.workerId()));
+                }
+            }
+            completions.add(Completion.ofCommand(tp, in.offset(), out));
         }
     }
 
@@ -254,7 +266,7 @@ public final class CommandLoop implements Runnable {
         }
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>(offsets.committable());
         commit.keySet().retainAll(owned);
-        publisher.publish(out, commit, consumer.groupMetadata());
+        publisher.publish(out, commit, consumer::groupMetadata);
         offsets.committed(commit);
     }
 
@@ -336,6 +348,7 @@ public final class CommandLoop implements Runnable {
                 return;
             }
             log.info("partitions revoked: {}; finishing their commands", partitions);
+            metrics.recordPartitionsRevoked(partitions.size(), false);
             finishPartitions(partitions);
             partitions.forEach(offsets::forget);
             int removed = handler.release(partitions.stream().map(TopicPartition::partition).toList());
@@ -355,6 +368,7 @@ public final class CommandLoop implements Runnable {
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             log.warn("partitions lost: {}", partitions);
+            metrics.recordPartitionsRevoked(partitions.size(), true);
             partitions.forEach(offsets::forget);
             handler.release(partitions.stream().map(TopicPartition::partition).toList());
         }

@@ -64,6 +64,15 @@ public final class FleetMetrics {
         workspaceReady.update(millis, TimeUnit.MILLISECONDS);
     }
 
+    /** A rebalance took partitions away from this worker (or lost them). */
+    public void recordPartitionsRevoked(int count, boolean lost) {
+        registry.meter(name(lost ? "partitions.lost" : "partitions.revoked")).mark(count);
+    }
+
+    public long partitionsRevoked() {
+        return registry.meter(name("partitions.revoked")).getCount() + registry.meter(name("partitions.lost")).getCount();
+    }
+
     public void recordRecovery(long millis) {
         registry.timer(name("workspaces.recovered")).update(millis, TimeUnit.MILLISECONDS);
     }

@@ -4,12 +4,19 @@ import io.mechanize.worker.observe.FleetMetrics;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class TransactionalPublisher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TransactionalPublisher.class);
+
+    private static final int MAX_ATTEMPTS = 5;
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final FleetMetrics metrics;
@@ -43,33 +52,76 @@ public final class TransactionalPublisher implements AutoCloseable {
     }
 
     /**
-     * Sends {@code records} and commits {@code offsets} atomically. On failure the transaction is
-     * aborted and the exception rethrown: the caller must not go on as if the results were out.
+     * Sends {@code records} and commits {@code offsets} atomically. A transient broker failure
+     * (a timeout, a leader moving, a broker restarting) aborts and retries the whole transaction
+     * with the same records, a few times with backoff; a fatal one (this producer fenced by a
+     * newer one, an authorization failure) is rethrown: the caller must then stop, and the
+     * commands will run again on whichever worker owns their partitions.
      */
     public void publish(List<ProducerRecord<byte[], byte[]>> records, Map<TopicPartition, OffsetAndMetadata> offsets,
-            ConsumerGroupMetadata group) {
+            Supplier<ConsumerGroupMetadata> group) {
         if (records.isEmpty() && offsets.isEmpty()) {
             return;
         }
-        producer.beginTransaction();
-        try {
-            for (ProducerRecord<byte[], byte[]> record : records) {
-                producer.send(record);
-            }
-            if (!offsets.isEmpty()) {
-                producer.sendOffsetsToTransaction(offsets, group);
-            }
-            producer.commitTransaction();
-            metrics.recordTransaction(true);
-        } catch (RuntimeException e) {
-            metrics.recordTransaction(false);
-            log.error("transaction of {} records failed; aborting", records.size(), e);
+        KafkaException last = null;
+        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
             try {
-                producer.abortTransaction();
-            } catch (RuntimeException abortFailure) {
-                e.addSuppressed(abortFailure);
+                producer.beginTransaction();
+                for (ProducerRecord<byte[], byte[]> record : records) {
+                    producer.send(record);
+                }
+                if (!offsets.isEmpty()) {
+                    producer.sendOffsetsToTransaction(offsets, group.get());
+                }
+                commit();
+                metrics.recordTransaction(true);
+                return;
+            } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
+                    | AuthorizationException | UnsupportedVersionException | IllegalStateException e) {
+                metrics.recordTransaction(false);
+                throw e;
+            } catch (KafkaException e) {
+                metrics.recordTransaction(false);
+                last = e;
+                log.warn("transaction of {} records failed (attempt {} of {}): {}", records.size(), attempt,
+                        MAX_ATTEMPTS, e.toString());
+                abortQuietly(e);
+                backoff(attempt);
             }
-            throw e;
+        }
+        throw last;
+    }
+
+    /** commitTransaction may time out while the broker is away; retrying it is safe. */
+    private void commit() {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                producer.commitTransaction();
+                return;
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                if (attempt >= MAX_ATTEMPTS) {
+                    throw e;
+                }
+                log.warn("commit timed out (attempt {}), retrying", attempt);
+            }
+        }
+    }
+
+    private void abortQuietly(KafkaException cause) {
+        try {
+            producer.abortTransaction();
+        } catch (KafkaException abortFailure) {
+            cause.addSuppressed(abortFailure);
+            throw cause;
+        }
+    }
+
+    private static void backoff(int attempt) {
+        try {
+            Thread.sleep(Math.min(5_000, 200L << attempt));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new org.apache.kafka.common.errors.InterruptException(e);
         }
     }
 
