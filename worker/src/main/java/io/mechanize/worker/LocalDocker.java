@@ -25,6 +25,19 @@ public final class LocalDocker implements WorkspaceFactory {
         this.factory = factory;
     }
 
+    /** The label that names a container's fleet (its consumer group); orphan sweeps stay inside it. */
+    public static final String LABEL_GROUP = "mechanize.group";
+
+    /**
+     * The factory for a worker of {@code config}: its containers carry its worker id and its
+     * group, and its orphan sweeps only touch containers of that group.
+     */
+    public static LocalDocker forWorker(WorkerConfig config, Map<String, String> extraLabels) {
+        Map<String, String> labels = new java.util.HashMap<>(extraLabels);
+        labels.put(LABEL_GROUP, config.groupId());
+        return workspaceFactory(config.workerId(), labels);
+    }
+
     /**
      * @param workerId the worker whose containers these are (their {@code mechanize.worker} label)
      * @param extraLabels labels added to every container, e.g. {@code mechanize.test=true}

@@ -35,6 +35,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -60,6 +61,8 @@ public final class Worker implements AutoCloseable {
     private final RestSchemaRegistryClient registry;
     private final KeyedDispatcher dispatcher;
     private final Admin admin;
+    /** Members seen at the previous orphan sweep; touched only by the sweeper. */
+    private volatile Set<String> previousMembers = Set.of();
     private final java.util.concurrent.ScheduledExecutorService sweeper =
             Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("mechanize-orphan-sweeper").factory());
 
@@ -130,10 +133,24 @@ public final class Worker implements AutoCloseable {
         return worker;
     }
 
-    /** Removes containers of workers that left the group (crashed ones included). */
+    /**
+     * Removes containers of workers that left the group (crashed ones included). A worker counts
+     * as gone only when the group was stable (or empty) at two sweeps in a row and it was a
+     * member at neither: a group in the middle of a rebalance lists no one reliably, and a
+     * worker between two heartbeats must not lose its containers.
+     */
     private void sweepOrphans() {
         try {
-            int removed = factory.removeOrphans(liveWorkers(), table.liveWorkspaceIds());
+            var members = stableMembers();
+            if (members.isEmpty()) {
+                log.debug("group {} is rebalancing or cannot be described: no orphan sweep now", config.groupId());
+                return;
+            }
+            Set<String> live = new HashSet<>(members.get());
+            live.addAll(previousMembers);
+            live.add(config.workerId());
+            previousMembers = members.get();
+            int removed = factory.removeOrphans(live, table.liveWorkspaceIds());
             if (removed > 0) {
                 log.info("removed {} orphaned containers of workers that are gone", removed);
             }
@@ -142,17 +159,25 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    private Set<String> liveWorkers() {
-        Set<String> live = new HashSet<>();
-        live.add(config.workerId());
+    /** The group's members' worker ids when the group is stable or empty, else empty. */
+    private java.util.Optional<Set<String>> stableMembers() {
         try {
             ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(config.groupId()))
                     .describedGroups().get(config.groupId()).get(15, TimeUnit.SECONDS);
-            group.members().forEach(m -> live.add(m.clientId()));
+            var state = group.groupState();
+            if (state != GroupState.STABLE && state != GroupState.EMPTY && state != GroupState.DEAD) {
+                return java.util.Optional.empty();
+            }
+            Set<String> ids = new HashSet<>();
+            group.members().forEach(m -> ids.add(m.clientId()));
+            return java.util.Optional.of(ids);
         } catch (Exception e) {
-            log.debug("group {} not described ({}); treating only this worker as live", config.groupId(), e.toString());
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            log.debug("group {} not described: {}", config.groupId(), e.toString());
+            return java.util.Optional.empty();
         }
-        return live;
     }
 
     public String workerId() {

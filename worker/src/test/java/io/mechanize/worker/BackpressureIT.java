@@ -65,7 +65,7 @@ class BackpressureIT {
                         .withPartitions(2).withMaxWorkspaces(CAPACITY)
                         .withKafkaOverrides(Map.of(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "8000"));
                 Worker worker = Worker.start(config,
-                        LocalDocker.workspaceFactory(config.workerId(), Map.of("mechanize.test", "true")));
+                        LocalDocker.forWorker(config, Map.of("mechanize.test", "true")));
                 AtomicInteger maxAlive = new AtomicInteger();
                 AtomicBoolean watching = new AtomicBoolean(true);
                 Thread watcher = Thread.ofVirtual().start(() -> {

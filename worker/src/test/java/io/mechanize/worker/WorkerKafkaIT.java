@@ -74,7 +74,7 @@ class WorkerKafkaIT {
         registry = EmbeddedSchemaRegistry.start(kafka.getBootstrapServers(), 0);
         WorkerConfig config = WorkerConfig.defaults(kafka.getBootstrapServers(), registry.url()).withPartitions(3)
                 .withMaxWorkspaces(4).withMaxCommandBytes(64 * 1024);
-        worker = Worker.start(config, LocalDocker.workspaceFactory(config.workerId(), Map.of("mechanize.test", "true")));
+        worker = Worker.start(config, LocalDocker.forWorker(config, Map.of("mechanize.test", "true")));
         registryClient = new RestSchemaRegistryClient(registry.url());
 
         Properties p = new Properties();

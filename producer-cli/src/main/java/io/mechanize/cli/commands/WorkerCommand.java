@@ -60,7 +60,7 @@ public final class WorkerCommand implements Callable<Integer> {
                 workerId == null ? defaults.workerId() : workerId, groupId, partitions, replicationFactor,
                 maxWorkspaces, maxCommandBytes, Durations.parse(shutdownGrace, spec),
                 Durations.parse(idleTimeout, spec), target.kafkaOverrides());
-        Worker worker = Worker.start(config, LocalDocker.workspaceFactory(config.workerId(), Map.of()));
+        Worker worker = Worker.start(config, LocalDocker.forWorker(config, Map.of()));
         Thread hook = new Thread(worker::close, "mechanize-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         System.err.println("worker " + config.workerId() + " running; stop it with Ctrl-C or SIGTERM");

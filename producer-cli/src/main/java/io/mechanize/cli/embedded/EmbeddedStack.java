@@ -77,7 +77,7 @@ public final class EmbeddedStack implements AutoCloseable {
     public Worker startWorker(int maxWorkspaces) {
         WorkerConfig config = WorkerConfig.defaults(bootstrapServers(), schemaRegistryUrl())
                 .withMaxWorkspaces(maxWorkspaces);
-        Worker worker = Worker.start(config, LocalDocker.workspaceFactory(config.workerId(), Map.of()));
+        Worker worker = Worker.start(config, LocalDocker.forWorker(config, Map.of()));
         workers.add(worker);
         return worker;
     }

@@ -164,9 +164,13 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         requireNonNull(workspacesInUse, "workspacesInUse is null");
         List<Container> managed;
         try {
+            // only containers that carry this factory's labels too (its fleet's group, a test's run):
+            // another fleet on the same engine is none of its business
+            Map<String, String> scope = new java.util.HashMap<>(extraLabels);
+            scope.put(ContainerSpec.LABEL_MANAGED, "true");
             managed = engine.client().listContainersCmd()
                     .withShowAll(true)
-                    .withLabelFilter(Map.of(ContainerSpec.LABEL_MANAGED, "true"))
+                    .withLabelFilter(scope)
                     .exec();
         } catch (DockerException e) {
             log.warn("listing managed containers failed, no orphans removed: {}", e.getMessage());

@@ -1,0 +1,247 @@
+package io.mechanize.cli.commands;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mechanize.cli.client.Cluster;
+import io.mechanize.cli.client.FleetClient;
+import io.mechanize.cli.embedded.EmbeddedKafkaBroker;
+import io.mechanize.cli.results.RunTracker;
+import io.mechanize.cli.spec.RunPlan;
+import io.mechanize.cli.spec.SimulationSpec;
+import io.mechanize.cli.spec.SpecParser;
+import io.mechanize.schemas.Topics;
+import io.mechanize.schemas.avro.ActionResult;
+import io.mechanize.schemas.avro.EvaluationMetrics;
+import io.mechanize.schemas.avro.SimulationEvent;
+import io.mechanize.schemas.avro.WorkspaceClosed;
+import io.mechanize.schemas.avro.WorkspaceRecovered;
+import io.mechanize.schemas.registry.EmbeddedSchemaRegistry;
+import io.mechanize.schemas.wire.AvroDeserializer;
+import io.mechanize.schemas.wire.RestSchemaRegistryClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The fleet's guarantees with real worker processes (`mechanize worker`), a real KRaft broker
+ * and the real Docker engine: a worker killed with SIGKILL, a worker joining, a broker restart.
+ * Each run checks that every simulation completes and that every result appears exactly once
+ * to a read_committed reader.
+ */
+@Tag("integration")
+@Timeout(600)
+class FleetProcessesIT {
+    /** Three batches that build a file step by step; only an exact replay passes the evaluation. */
+    private static final String SPEC = "{\"task\": {\"task_id\": \"steps\", \"snapshot\": {\"inline\": {\"log.txt\": \"\"}},"
+            + " \"evaluation_criteria\": [{\"type\": \"command\", \"command\": \"test \\\"$(tr -d '\\\\n' < log.txt)\\\" = 123\"}]},"
+            + " \"limits\": {\"memory_mb\": 64, \"cpu_cores\": 0.5},"
+            + " \"batches\": [[{\"type\": \"TERMINAL_COMMAND\", \"command\": \"echo 1 >> log.txt\"}],"
+            + " [{\"type\": \"TERMINAL_COMMAND\", \"command\": \"echo 2 >> log.txt\"}],"
+            + " [{\"type\": \"TERMINAL_COMMAND\", \"command\": \"echo 3 >> log.txt\"}]], \"repeat\": %d}";
+
+    @TempDir
+    Path dir;
+
+    private EmbeddedKafkaBroker broker;
+    private EmbeddedSchemaRegistry registry;
+    private final List<Process> workers = new ArrayList<>();
+    private final List<String> workerIds = new ArrayList<>();
+    private final String groupId = "fleet-it-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+
+    @BeforeEach
+    void startCluster() {
+        broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"), 0, Map.of(), false);
+        registry = EmbeddedSchemaRegistry.start(broker.bootstrapServers(), 0);
+    }
+
+    @AfterEach
+    void stopCluster() throws Exception {
+        for (Process p : workers) {
+            p.destroy();
+        }
+        for (Process p : workers) {
+            if (!p.waitFor(40, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+        for (String id : workerIds) {
+            new ProcessBuilder("sh", "-c", "docker ps -aq --filter label=mechanize.worker=" + id
+                    + " | xargs -r docker rm -f").inheritIO().start().waitFor();
+        }
+        if (registry != null) {
+            registry.close();
+        }
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    @Test
+    void aWorkerKilledMidRunLosesNothingAndDoublesNothing() throws Exception {
+        startWorker("crash-a");
+        startWorker("crash-b");
+        startWorker("crash-c");
+        AtomicBoolean killed = new AtomicBoolean();
+        List<SimulationEvent> events = runToCompletion(200, finished -> {
+            if (finished >= 40 && killed.compareAndSet(false, true)) {
+                workers.get(1).destroyForcibly(); // SIGKILL: no goodbye, no commit
+            }
+        });
+
+        assertThat(killed).isTrue();
+        assertExactlyOnceAndAllPassed(events, 200);
+        assertThat(events).as("the killed worker's workspaces were rebuilt elsewhere")
+                .anyMatch(e -> e.getBody() instanceof WorkspaceRecovered);
+    }
+
+    @Test
+    void aWorkerJoiningMidRunTakesOverPartitionsWithoutDuplicates() throws Exception {
+        startWorker("scale-a");
+        AtomicBoolean joined = new AtomicBoolean();
+        List<SimulationEvent> events = runToCompletion(80, finished -> {
+            if (finished >= 15 && joined.compareAndSet(false, true)) {
+                startWorker("scale-b");
+            }
+        });
+
+        assertExactlyOnceAndAllPassed(events, 80);
+        assertThat(events).as("the new worker did part of the run")
+                .anyMatch(e -> e.getWorkerId().equals(workerIds.get(1)));
+    }
+
+    @Test
+    void aBrokerRestartMidRunLosesNothingAndDoublesNothing() throws Exception {
+        startWorker("restart-a");
+        startWorker("restart-b");
+        AtomicBoolean restarted = new AtomicBoolean();
+        List<SimulationEvent> events = runToCompletion(60, finished -> {
+            if (finished >= 15 && restarted.compareAndSet(false, true)) {
+                int port = broker.port();
+                broker.close();
+                broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"), port, Map.of(), false);
+            }
+        });
+
+        assertExactlyOnceAndAllPassed(events, 60);
+    }
+
+    private void startWorker(String name) {
+        String id = name + "-" + ProcessHandle.current().pid();
+        try {
+            Path logs = Path.of("target", "fleet-it-logs"); // kept after the run, for a failure's post-mortem
+            Files.createDirectories(logs);
+            Process p = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                    "-cp", System.getProperty("java.class.path"), "io.mechanize.cli.Main", "worker",
+                    "--bootstrap-servers", broker.bootstrapServers(), "--schema-registry", registry.url(),
+                    "--worker-id", id, "--group-id", groupId, "--max-workspaces", "6", "--shutdown-grace", "10s",
+                    "--kafka-property", "session.timeout.ms=6000", "--kafka-property", "heartbeat.interval.ms=1000")
+                    .redirectErrorStream(true)
+                    .redirectOutput(logs.resolve(id + ".log").toFile())
+                    .start();
+            workers.add(p);
+            workerIds.add(id);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start worker " + id, e);
+        }
+    }
+
+    /** Submits {@code count} simulations, follows them to the end, returns all committed events of the run. */
+    private List<SimulationEvent> runToCompletion(int count, IntConsumer onProgress) throws Exception {
+        Cluster cluster = new Cluster(broker.bootstrapServers(), registry.url());
+        List<SimulationSpec> specs = List.of(SpecParser.parseLine(1, SPEC.formatted(count)));
+        Clock clock = Clock.systemUTC();
+        RunPlan plan = RunPlan.of(RunPlan.newRunId(clock), specs, clock);
+        RunTracker tracker = new RunTracker(plan);
+        try (FleetClient client = new FleetClient(cluster)) {
+            client.ensureTopics(12, (short) 1);
+            try (FleetClient.ResultsReader reader = client.openResultsFromNow()) {
+                client.submit(plan);
+                boolean finished = reader.follow(tracker, Duration.ofMinutes(8), e -> { },
+                        () -> onProgress.accept(tracker.finished()), clock);
+                assertThat(finished).as("every simulation finished; unfinished: %s", tracker.unfinished()).isTrue();
+            }
+        }
+        return readAll(plan.runId());
+    }
+
+    private List<SimulationEvent> readAll(String runId) {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        List<SimulationEvent> out = new ArrayList<>();
+        try (var consumer = new KafkaConsumer<byte[], byte[]>(c);
+                var client = new RestSchemaRegistryClient(registry.url())) {
+            var events = new AvroDeserializer<>(client, SimulationEvent.class);
+            var partitions = consumer.partitionsFor(Topics.RESULTS).stream()
+                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                for (var r : consumer.poll(Duration.ofMillis(200))) {
+                    SimulationEvent e = events.deserialize(r.topic(), r.value());
+                    if (e.getRunId().equals(runId)) {
+                        out.add(e);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void assertExactlyOnceAndAllPassed(List<SimulationEvent> events, int simulations) {
+        Map<String, Integer> seen = new HashMap<>();
+        for (SimulationEvent e : events) {
+            Object body = e.getBody();
+            if (body instanceof WorkspaceRecovered) {
+                continue;
+            }
+            String key = e.getWorkspaceId() + "/" + e.getCommandSeq() + "/"
+                    + (body instanceof ActionResult r ? "action-" + r.getActionIndex() : body.getClass().getSimpleName());
+            seen.merge(key, 1, Integer::sum);
+        }
+        assertThat(seen.entrySet().stream().filter(en -> en.getValue() > 1).map(Map.Entry::getKey).toList())
+                .as("results that appear more than once").isEmpty();
+        Set<String> closed = new HashSet<>();
+        Set<String> passed = new HashSet<>();
+        long actions = 0;
+        for (SimulationEvent e : events) {
+            if (e.getBody() instanceof WorkspaceClosed) {
+                closed.add(e.getWorkspaceId());
+            } else if (e.getBody() instanceof EvaluationMetrics m && m.getPassed()) {
+                passed.add(e.getWorkspaceId());
+            } else if (e.getBody() instanceof ActionResult r) {
+                actions++;
+                assertThat(r.getSuccess()).as("action %s of %s (seq %d, worker %s): exit %s, error %s, stderr %s, "
+                        + "violations %s", r.getActionId(), e.getWorkspaceId(), e.getCommandSeq(), e.getWorkerId(),
+                        r.getExitCode(), r.getErrorMessage(), r.getStderr(), r.getSecurityViolations()).isTrue();
+            }
+        }
+        assertThat(closed).hasSize(simulations);
+        assertThat(actions).isEqualTo(3L * simulations);
+        assertThat(passed).as("every workspace, recovered or not, ends with the right file").hasSize(simulations);
+    }
+}
