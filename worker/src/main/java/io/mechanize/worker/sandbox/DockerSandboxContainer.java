@@ -159,17 +159,10 @@ final class DockerSandboxContainer implements SandboxContainer {
         return session;
     }
 
-    /** Stops listening to a session's driver and kills it (and so frees its state for the next one). */
+    /** Stops listening to a session's driver (a hung driver is left to the container's removal). */
     private void retire(ShellSession session) {
         sessions.remove(session.name(), session);
         session.close();
-        String pidFile = ShellSession.STATE_ROOT + session.name() + "/driver.pid";
-        try {
-            exec(List.of("sh", "-c", "kill -KILL \"$(cat \"$0\")\" 2>/dev/null; exit 0", pidFile), null,
-                    Duration.ofSeconds(10), 1024);
-        } catch (WorkspaceException | RuntimeException e) {
-            log.debug("container {}: killing the driver of session {} failed: {}", shortId(), session.name(), e.getMessage());
-        }
     }
 
     @Override
