@@ -11,10 +11,12 @@ import io.mechanize.schemas.avro.EvaluationMetrics;
 import io.mechanize.schemas.avro.FileEditAction;
 import io.mechanize.schemas.avro.GitOperationAction;
 import io.mechanize.schemas.avro.IdeAction;
+import io.mechanize.schemas.avro.ResourceLimits;
 import io.mechanize.schemas.avro.TerminalCommandAction;
 import io.mechanize.schemas.avro.TestRunAction;
 import io.mechanize.worker.evaluation.Evaluator;
 import io.mechanize.worker.sandbox.SandboxContainer;
+import io.mechanize.worker.sandbox.UsageWindow;
 import io.mechanize.worker.workspace.Workspace;
 import io.mechanize.worker.workspace.WorkspaceException;
 import io.mechanize.worker.workspace.WorkspaceRef;
@@ -41,6 +43,7 @@ public final class DockerWorkspace implements Workspace {
     private final FileEditHandler fileEdits;
     private final TerminalCommandHandler terminal;
     private final Evaluator evaluator;
+    private final ResourceLimits limits;
 
     public DockerWorkspace(WorkspaceRef ref, CreateWorkspace command, SandboxContainer container, int snapshotFiles) {
         this(ref, command, container, snapshotFiles, Clock.systemUTC());
@@ -53,6 +56,7 @@ public final class DockerWorkspace implements Workspace {
         this.snapshotFiles = snapshotFiles;
         this.clock = requireNonNull(clock, "clock is null");
         requireNonNull(command, "command is null");
+        this.limits = command.getLimits();
         this.fileEdits = new FileEditHandler(container);
         this.terminal = new TerminalCommandHandler(container, command.getLimits());
         this.evaluator = new Evaluator(container, command.getLimits(), clock);
@@ -77,18 +81,31 @@ public final class DockerWorkspace implements Workspace {
     public ActionResult execute(Action action, int index) throws WorkspaceException {
         requireNonNull(action, "action is null");
         try (var ws = MDC.putCloseable("workspace", ref.workspaceId()); var run = MDC.putCloseable("run", ref.runId())) {
-            Instant start = clock.instant();
             ActionType type = typeOf(action.getPayload());
             ActionResult.Builder draft = ActionResults.draft(action.getActionId(), index, type);
-            ActionResult.Builder done = switch (action.getPayload()) {
-                case FileEditAction edit -> fileEdits.run(edit, draft);
-                case TerminalCommandAction command -> terminal.run(command, draft);
-                default -> draft.setErrorMessage("action type " + type + " is not implemented yet by this worker");
-            };
-            ActionResult result = done.setExecutionTimeMs(Duration.between(start, clock.instant()).toMillis()).build();
+            UsageWindow usage = container.openUsageWindow();
+            Instant start = clock.instant();
+            ActionResult.Builder done;
+            try {
+                done = dispatch(action.getPayload(), type, draft);
+            } catch (WorkspaceException | RuntimeException e) {
+                usage.finish();
+                throw e;
+            }
+            done.setExecutionTimeMs(Duration.between(start, clock.instant()).toMillis());
+            ActionResult result = ActionObservation.apply(done, usage.finish(), limits).build();
             log.debug("action {} #{} {}: success={}", action.getActionId(), index, type, result.getSuccess());
             return result;
         }
+    }
+
+    private ActionResult.Builder dispatch(Object payload, ActionType type, ActionResult.Builder draft)
+            throws WorkspaceException {
+        return switch (payload) {
+            case FileEditAction edit -> fileEdits.run(edit, draft);
+            case TerminalCommandAction command -> terminal.run(command, draft);
+            default -> draft.setErrorMessage("action type " + type + " is not implemented yet by this worker");
+        };
     }
 
     static ActionType typeOf(Object payload) {

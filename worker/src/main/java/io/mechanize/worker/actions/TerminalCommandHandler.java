@@ -9,20 +9,23 @@ import io.mechanize.schemas.avro.ViolationType;
 import io.mechanize.worker.sandbox.CappedOutput;
 import io.mechanize.worker.sandbox.ExecResult;
 import io.mechanize.worker.sandbox.SandboxContainer;
+import io.mechanize.worker.sandbox.ShellRequest;
+import io.mechanize.worker.sandbox.ShellResult;
 import io.mechanize.worker.workspace.WorkspaceException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
- * TERMINAL_COMMAND: {@code bash -c command} in its working directory (inside /workspace), one
- * exec per action for now (a persistent session comes later). A timeout kills the command's
- * process group and keeps the output so far.
+ * TERMINAL_COMMAND: the command runs in a persistent shell session of the workspace (named by
+ * {@code session}, default {@value #DEFAULT_SESSION}), so {@code cd} and {@code export} carry
+ * over to the next command. {@code working_dir} applies to this command only and must stay
+ * inside /workspace. A timeout kills the command's process group, keeps the output so far and
+ * leaves the session usable.
  */
 final class TerminalCommandHandler {
-    private static final Duration DIR_CHECK_TIMEOUT = Duration.ofSeconds(10);
-    /** cd into the checked directory ($0), then run the agent's command ($1) as bash's script. */
-    private static final String IN_DIR = "cd -- \"$0\" || exit 1\nexec bash -c \"$1\"";
+    static final String DEFAULT_SESSION = "default";
+    private static final Pattern SESSION_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
     private final SandboxContainer container;
     private final ResourceLimits limits;
@@ -41,32 +44,45 @@ final class TerminalCommandHandler {
         if (badEnv != null) {
             return result.setErrorMessage("env name '" + badEnv + "' is not a valid variable name");
         }
-        List<String> argv = List.of("bash", "-c", action.getCommand());
-        if (action.getWorkingDir() != null) {
-            ExecResult dir = container.exec(WorkspacePaths.directory(action.getWorkingDir()), null, DIR_CHECK_TIMEOUT, 4096);
-            String why = dir.stderr().text().strip();
-            if (dir.exitCode() == WorkspacePaths.ESCAPE_EXIT) {
-                return ActionResults.refuse(result, ViolationType.PATH_ESCAPE, "refused working_dir: " + why);
-            }
-            if (!dir.succeeded()) {
-                return result.setErrorMessage(why.isEmpty() ? "working_dir " + action.getWorkingDir() + " is not usable" : why);
-            }
-            argv = List.of("bash", "-c", IN_DIR, dir.stdout().text(), action.getCommand());
+        String session = action.getSession() == null ? DEFAULT_SESSION : action.getSession();
+        if (!SESSION_NAME.matcher(session).matches()) {
+            return result.setErrorMessage("session name '" + session + "' is invalid: use 1 to 64 of A-Z a-z 0-9 _ . -");
         }
-        Duration timeout = Duration.ofSeconds(timeoutSeconds);
-        ExecResult exec = container.exec(argv, action.getEnv(), null, timeout, limits.getMaxOutputBytes());
+        ShellRequest request;
+        try {
+            request = new ShellRequest(action.getCommand(), action.getWorkingDir(), action.getEnv(),
+                    Duration.ofSeconds(timeoutSeconds), limits.getMaxOutputBytes());
+        } catch (IllegalArgumentException e) {
+            return result.setErrorMessage(e.getMessage());
+        }
+        ShellResult shell = container.shell(session, request);
+        ExecResult exec = shell.exec();
+        String why = exec.stderr().text().strip();
+        return switch (shell.status()) {
+            case PATH_ESCAPE -> ActionResults.refuse(result, ViolationType.PATH_ESCAPE, "refused working_dir: " + why);
+            case NO_WORKING_DIR -> result.setStderr(exec.stderr().text()).setErrorMessage(why);
+            case RAN, SESSION_DIED -> ran(shell, timeoutSeconds, result);
+        };
+    }
+
+    private ActionResult.Builder ran(ShellResult shell, int timeoutSeconds, ActionResult.Builder result) {
+        ExecResult exec = shell.exec();
         result.setOutput(exec.stdout().text())
                 .setStderr(exec.stderr().text())
                 .setOutputTruncated(exec.outputTruncated())
-                .setSuccess(exec.succeeded());
+                .setSuccess(shell.status() == ShellResult.Status.RAN && exec.succeeded());
         if (exec.timedOut()) {
-            String why = "command ran longer than its timeout of " + timeoutSeconds + "s; its process group was killed";
-            ActionResults.refuse(result, ViolationType.TIMEOUT, why);
-        } else {
+            ActionResults.refuse(result, ViolationType.TIMEOUT,
+                    "command ran longer than its timeout of " + timeoutSeconds + "s; its process group was killed");
+        } else if (shell.status() == ShellResult.Status.RAN) {
             result.setExitCode(exec.exitCode());
             if (exec.exitCode() != 0) {
                 result.setErrorMessage("command exited with code " + exec.exitCode());
             }
+        }
+        if (shell.sessionNote() != null) {
+            String before = result.getErrorMessage();
+            result.setErrorMessage(before == null ? shell.sessionNote() : before + "; " + shell.sessionNote());
         }
         reportOverflow(result, "stdout", exec.stdout());
         reportOverflow(result, "stderr", exec.stderr());

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -40,6 +41,9 @@ final class DockerSandboxContainer implements SandboxContainer {
     private final String id;
     private final Clock clock;
     private final AtomicBoolean removed = new AtomicBoolean();
+    /** Session name to its live driver; calls on one container are made one at a time. */
+    private final Map<String, ShellSession> sessions = new ConcurrentHashMap<>();
+    private volatile UsageProbe probe;
 
     DockerSandboxContainer(DockerClient client, String id, Clock clock) {
         this.client = requireNonNull(client, "client is null");
@@ -104,6 +108,86 @@ final class DockerSandboxContainer implements SandboxContainer {
             }
         }
         return new ExecResult(exitCode == null ? -1 : exitCode, output.stdout(), output.stderr(), timedOut, duration);
+    }
+
+    @Override
+    public ShellResult shell(String name, ShellRequest request) throws WorkspaceException {
+        requireNonNull(name, "name is null");
+        requireNonNull(request, "request is null");
+        ShellSession session = sessions.get(name);
+        String note = null;
+        if (session != null && !session.alive()) {
+            note = "the shell session '" + name + "' had ended (" + session.endedWhy() + "); a new one was started"
+                    + " with the same working directory and exported variables";
+            retire(session);
+            session = null;
+        }
+        if (session == null) {
+            session = startSession(name);
+        }
+        ShellResult result = session.run(request);
+        if (result.status() == ShellResult.Status.SESSION_DIED) {
+            String why = result.exec().timedOut()
+                    ? "it did not answer within " + ShellSession.GRACE.toSeconds() + "s after the timeout"
+                    : session.endedWhy();
+            retire(session);
+            Optional<String> death = diagnose();
+            if (death.isPresent()) {
+                throw new WorkspaceException("action", "container " + shortId() + ": while running a shell command: "
+                        + death.get());
+            }
+            startSession(name);
+            note = "the shell session '" + name + "' died while running the command (" + why + "); a new one was"
+                    + " started with the working directory and exported variables saved before this command";
+        }
+        return result.withNote(note);
+    }
+
+    private ShellSession startSession(String name) throws WorkspaceException {
+        ShellSession session;
+        try {
+            session = ShellSession.start(client, id, name, clock);
+        } catch (WorkspaceException e) {
+            Optional<String> death = diagnose();
+            if (death.isPresent()) {
+                throw new WorkspaceException("action", "container " + shortId() + ": starting shell session '" + name
+                        + "': " + death.get(), e);
+            }
+            throw e;
+        }
+        sessions.put(name, session);
+        return session;
+    }
+
+    /** Stops listening to a session's driver (a hung driver is left to the container's removal). */
+    private void retire(ShellSession session) {
+        sessions.remove(session.name(), session);
+        session.close();
+    }
+
+    @Override
+    public UsageWindow openUsageWindow() {
+        UsageProbe current = probe;
+        try {
+            if (current == null || current.ended()) {
+                if (current != null) {
+                    current.close();
+                }
+                current = UsageProbe.start(client, id);
+                probe = current;
+            }
+        } catch (WorkspaceException e) {
+            log.warn("container {}: the usage probe could not start: {}", shortId(), e.getMessage());
+            return UsageReport::unmeasured;
+        }
+        UsageProbe started = current;
+        String window = started.begin();
+        if (window == null) {
+            started.close();
+            probe = null;
+            return UsageReport::unmeasured;
+        }
+        return () -> started.end(window);
     }
 
     private static boolean await(OutputCollector output, Duration timeout) {
@@ -184,6 +268,12 @@ final class DockerSandboxContainer implements SandboxContainer {
     public void close() {
         if (!removed.compareAndSet(false, true)) {
             return;
+        }
+        sessions.values().forEach(ShellSession::close);
+        sessions.clear();
+        UsageProbe current = probe;
+        if (current != null) {
+            current.close();
         }
         try {
             client.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();

@@ -252,6 +252,16 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         }
 
         @Override
+        public ShellResult shell(String session, ShellRequest request) throws WorkspaceException {
+            return delegate.shell(session, request);
+        }
+
+        @Override
+        public UsageWindow openUsageWindow() {
+            return delegate.openUsageWindow();
+        }
+
+        @Override
         public void close() {
             forget(delegate);
         }

@@ -32,6 +32,26 @@ public interface SandboxContainer extends AutoCloseable {
         return exec(argv, Map.of(), stdin, timeout, maxOutputBytes);
     }
 
+    /**
+     * Runs a command in the named persistent shell session, started on first use. A session
+     * that had ended, or dies during the command, is started again (its working directory and
+     * exported variables survive) and the result's {@link ShellResult#sessionNote()} says so.
+     *
+     * @throws WorkspaceException when the container itself is gone
+     */
+    default ShellResult shell(String session, ShellRequest request) throws WorkspaceException {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no shell sessions");
+    }
+
+    /**
+     * Starts measuring one action (cgroup CPU, memory, pids, OOM kills and refused forks, and
+     * the files changed under /workspace); the window's {@code finish()} reports it. The default
+     * measures nothing (for containers that cannot, such as test fakes).
+     */
+    default UsageWindow openUsageWindow() {
+        return UsageReport::unmeasured;
+    }
+
     /** Removes the container (force). Idempotent. */
     @Override
     void close();

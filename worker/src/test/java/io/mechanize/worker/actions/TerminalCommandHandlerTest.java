@@ -11,6 +11,10 @@ import io.mechanize.schemas.avro.ViolationType;
 import io.mechanize.worker.sandbox.CappedOutput;
 import io.mechanize.worker.sandbox.ExecResult;
 import io.mechanize.worker.sandbox.SandboxContainer;
+import io.mechanize.worker.sandbox.ShellRequest;
+import io.mechanize.worker.sandbox.ShellResult;
+import io.mechanize.worker.sandbox.UsageReport;
+import io.mechanize.worker.sandbox.UsageWindow;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +23,34 @@ import org.junit.jupiter.api.Test;
 
 class TerminalCommandHandlerTest {
     private final List<Duration> timeouts = new ArrayList<>();
+    private final List<String> sessions = new ArrayList<>();
+    private ShellResult cannedShell;
+
+    @Test
+    void commandsGoToTheDefaultSessionUnlessOneIsNamed() throws Exception {
+        ExecResult ok = new ExecResult(0, CappedOutput.empty(), CappedOutput.empty(), false, Duration.ZERO);
+        run(ok, TerminalCommandAction.newBuilder().setCommand("true").build());
+        run(ok, TerminalCommandAction.newBuilder().setCommand("true").setSession("build").build());
+        assertThat(sessions).containsExactly("default", "build");
+        ActionResult bad = run(ok, TerminalCommandAction.newBuilder().setCommand("true").setSession("../x").build());
+        assertThat(bad.getErrorMessage()).startsWith("session name '../x' is invalid");
+        assertThat(sessions).hasSize(2);
+    }
+
+    @Test
+    void anEscapingWorkingDirIsAPathEscapeAndARestartedSessionIsSaid() throws Exception {
+        cannedShell = new ShellResult(new ExecResult(97, CappedOutput.empty(),
+                new CappedOutput("working_dir '..' resolves to '/', outside /workspace\n", 50, false), false, Duration.ZERO),
+                ShellResult.Status.PATH_ESCAPE, null);
+        ActionResult escape = run(null, TerminalCommandAction.newBuilder().setCommand("pwd").setWorkingDir("..").build());
+        assertThat(escape.getSecurityViolations()).extracting(SecurityViolation::getType).containsExactly(ViolationType.PATH_ESCAPE);
+        assertThat(escape.getErrorMessage()).isEqualTo("refused working_dir: working_dir '..' resolves to '/', outside /workspace");
+        cannedShell = new ShellResult(new ExecResult(0, new CappedOutput("hi\n", 3, false), CappedOutput.empty(), false,
+                Duration.ZERO), ShellResult.Status.RAN, "the shell session 'default' had ended");
+        ActionResult restarted = run(null, TerminalCommandAction.newBuilder().setCommand("echo hi").build());
+        assertThat(restarted.getSuccess()).isTrue();
+        assertThat(restarted.getErrorMessage()).isEqualTo("the shell session 'default' had ended");
+    }
 
     @Test
     void aTimeoutIsAViolationAndKeepsTheOutputSoFar() throws Exception {
@@ -66,8 +98,19 @@ class TerminalCommandHandlerTest {
 
             @Override
             public ExecResult exec(List<String> argv, Map<String, String> env, byte[] stdin, Duration timeout, int max) {
-                timeouts.add(timeout);
-                return canned;
+                throw new AssertionError("terminal commands run in the shell session, not in an exec of their own");
+            }
+
+            @Override
+            public ShellResult shell(String session, ShellRequest request) {
+                sessions.add(session);
+                timeouts.add(request.timeout());
+                return cannedShell != null ? cannedShell : new ShellResult(canned, ShellResult.Status.RAN, null);
+            }
+
+            @Override
+            public UsageWindow openUsageWindow() {
+                return UsageReport::unmeasured;
             }
 
             @Override

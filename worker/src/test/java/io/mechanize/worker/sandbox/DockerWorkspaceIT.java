@@ -93,7 +93,8 @@ class DockerWorkspaceIT {
         assertThat(read(LONG_PATH, null).getOutput()).isEqualTo("pax\n");
         assertThat(read("src/app.py", null).getOutput()).isEqualTo("print('hello')\n");
         assertThat(read("README.md", null).getOutput()).isEqualTo("line1\nline2\nline3\nline4\n");
-        assertThat(run("stat -c '%u:%g' src/app.py bin/data.bin").getOutput()).isEqualTo("1000:1000\n1000:1000\n");
+        ActionResult stat = run("stat -c '%u:%g' src/app.py bin/data.bin");
+        assertThat(stat.getOutput()).as(stat.toString()).isEqualTo("1000:1000\n1000:1000\n");
         assertThat(run("od -An -tx1 bin/data.bin").getOutput().strip()).isEqualTo("00 ff 10");
     }
 
@@ -101,7 +102,8 @@ class DockerWorkspaceIT {
     void writeThenReadBack() throws Exception {
         ActionResult created = file(edit("deep/new/dir/notes.txt", "write").setContent("héllo\nworld\n").build());
         assertThat(created.getSuccess()).as(created.toString()).isTrue();
-        assertThat(created.getStateChanges().getCreated()).containsExactly("deep/new/dir/notes.txt");
+        assertThat(created.getStateChanges().getCreated())
+                .containsExactlyInAnyOrder("deep", "deep/new", "deep/new/dir", "deep/new/dir/notes.txt");
         ActionResult modified = file(edit("deep/new/dir/notes.txt", "write").setContent("aGk=").setEncoding("base64").build());
         assertThat(modified.getStateChanges().getModified()).containsExactly("deep/new/dir/notes.txt");
         assertThat(read("deep/new/dir/notes.txt", null).getOutput()).isEqualTo("hi");
