@@ -15,6 +15,8 @@ import io.mechanize.schemas.avro.TerminalCommandAction;
 import io.mechanize.schemas.avro.TestRunAction;
 import io.mechanize.worker.evaluation.Evaluator;
 import io.mechanize.worker.sandbox.SandboxContainer;
+import io.mechanize.worker.toolkit.Helper;
+import io.mechanize.worker.toolkit.TestRunner;
 import io.mechanize.worker.workspace.Workspace;
 import io.mechanize.worker.workspace.WorkspaceException;
 import io.mechanize.worker.workspace.WorkspaceRef;
@@ -40,6 +42,9 @@ public final class DockerWorkspace implements Workspace {
     private final Clock clock;
     private final FileEditHandler fileEdits;
     private final TerminalCommandHandler terminal;
+    private final GitOperationHandler git;
+    private final TestRunHandler tests;
+    private final IdeActionHandler ide;
     private final Evaluator evaluator;
 
     public DockerWorkspace(WorkspaceRef ref, CreateWorkspace command, SandboxContainer container, int snapshotFiles) {
@@ -53,7 +58,11 @@ public final class DockerWorkspace implements Workspace {
         this.snapshotFiles = snapshotFiles;
         this.clock = requireNonNull(clock, "clock is null");
         requireNonNull(command, "command is null");
-        this.fileEdits = new FileEditHandler(container);
+        Helper helper = new Helper(container);
+        this.fileEdits = new FileEditHandler(helper);
+        this.git = new GitOperationHandler(helper);
+        this.tests = new TestRunHandler(new TestRunner(container), command.getLimits());
+        this.ide = new IdeActionHandler(helper);
         this.terminal = new TerminalCommandHandler(container, command.getLimits());
         this.evaluator = new Evaluator(container, command.getLimits(), clock);
     }
@@ -83,6 +92,9 @@ public final class DockerWorkspace implements Workspace {
             ActionResult.Builder done = switch (action.getPayload()) {
                 case FileEditAction edit -> fileEdits.run(edit, draft);
                 case TerminalCommandAction command -> terminal.run(command, draft);
+                case GitOperationAction op -> git.run(op, draft);
+                case TestRunAction testRun -> tests.run(testRun, draft);
+                case IdeAction op -> ide.run(op, draft);
                 default -> draft.setErrorMessage("action type " + type + " is not implemented yet by this worker");
             };
             ActionResult result = done.setExecutionTimeMs(Duration.between(start, clock.instant()).toMillis()).build();
