@@ -6,6 +6,7 @@ import io.mechanize.schemas.avro.ResourceUsage;
 import io.mechanize.schemas.avro.SecurityViolation;
 import io.mechanize.schemas.avro.StateChanges;
 import io.mechanize.schemas.avro.ViolationType;
+import io.mechanize.worker.toolkit.HelperReply;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -40,5 +41,35 @@ final class ActionResults {
         List<SecurityViolation> violations = new ArrayList<>(draft.getSecurityViolations());
         violations.add(new SecurityViolation(type, detail));
         return draft.setSecurityViolations(violations);
+    }
+
+    /**
+     * The result for a helper reply that was not ok (with its PATH_ESCAPE, DISK_QUOTA or TIMEOUT
+     * violation), or null when it was ok.
+     */
+    static ActionResult.Builder helperFailure(ActionResult.Builder draft, HelperReply reply) {
+        if (reply.ok()) {
+            return null;
+        }
+        if (reply.escape()) {
+            return refuse(draft, ViolationType.PATH_ESCAPE, "refused: " + reply.error());
+        }
+        if (reply.timedOut()) {
+            return refuse(draft, ViolationType.TIMEOUT, reply.error());
+        }
+        draft.setSuccess(false).setErrorMessage(reply.error());
+        if (reply.noSpace()) {
+            violation(draft, ViolationType.DISK_QUOTA, reply.error() + " (the /workspace size quota)");
+        }
+        return draft;
+    }
+
+    /** Adds the reply's created/modified/deleted lists to the result's state changes. */
+    static ActionResult.Builder changes(ActionResult.Builder draft, HelperReply reply) {
+        StateChanges changes = draft.getStateChanges();
+        changes.getCreated().addAll(reply.strings("created"));
+        changes.getModified().addAll(reply.strings("modified"));
+        changes.getDeleted().addAll(reply.strings("deleted"));
+        return draft;
     }
 }

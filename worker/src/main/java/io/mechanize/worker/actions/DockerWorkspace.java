@@ -17,6 +17,8 @@ import io.mechanize.schemas.avro.TestRunAction;
 import io.mechanize.worker.evaluation.Evaluator;
 import io.mechanize.worker.sandbox.SandboxContainer;
 import io.mechanize.worker.sandbox.UsageWindow;
+import io.mechanize.worker.toolkit.Helper;
+import io.mechanize.worker.toolkit.TestRunner;
 import io.mechanize.worker.workspace.Workspace;
 import io.mechanize.worker.workspace.WorkspaceException;
 import io.mechanize.worker.workspace.WorkspaceRef;
@@ -42,6 +44,9 @@ public final class DockerWorkspace implements Workspace {
     private final Clock clock;
     private final FileEditHandler fileEdits;
     private final TerminalCommandHandler terminal;
+    private final GitOperationHandler git;
+    private final TestRunHandler tests;
+    private final IdeActionHandler ide;
     private final Evaluator evaluator;
     private final ResourceLimits limits;
 
@@ -57,7 +62,11 @@ public final class DockerWorkspace implements Workspace {
         this.clock = requireNonNull(clock, "clock is null");
         requireNonNull(command, "command is null");
         this.limits = command.getLimits();
-        this.fileEdits = new FileEditHandler(container);
+        Helper helper = new Helper(container);
+        this.fileEdits = new FileEditHandler(helper);
+        this.git = new GitOperationHandler(helper);
+        this.tests = new TestRunHandler(new TestRunner(container), command.getLimits());
+        this.ide = new IdeActionHandler(helper);
         this.terminal = new TerminalCommandHandler(container, command.getLimits());
         this.evaluator = new Evaluator(container, command.getLimits(), clock);
     }
@@ -104,6 +113,9 @@ public final class DockerWorkspace implements Workspace {
         return switch (payload) {
             case FileEditAction edit -> fileEdits.run(edit, draft);
             case TerminalCommandAction command -> terminal.run(command, draft);
+            case GitOperationAction op -> git.run(op, draft);
+            case TestRunAction testRun -> tests.run(testRun, draft);
+            case IdeAction op -> ide.run(op, draft);
             default -> draft.setErrorMessage("action type " + type + " is not implemented yet by this worker");
         };
     }

@@ -4,114 +4,181 @@ import static java.util.Objects.requireNonNull;
 
 import io.mechanize.schemas.avro.ActionResult;
 import io.mechanize.schemas.avro.FileEditAction;
-import io.mechanize.schemas.avro.StateChanges;
-import io.mechanize.schemas.avro.ViolationType;
-import io.mechanize.worker.sandbox.ExecResult;
-import io.mechanize.worker.sandbox.SandboxContainer;
+import io.mechanize.worker.toolkit.Helper;
+import io.mechanize.worker.toolkit.HelperReply;
 import io.mechanize.worker.workspace.WorkspaceException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * FILE_EDIT: {@code read} (optionally a line range) and {@code write}, each resolved inside the
- * container and refused with PATH_ESCAPE when it leaves {@code /workspace}.
+ * FILE_EDIT: read, write, edit, str_replace, insert, delete and patch, each ONE exec of the
+ * in-container helper, which resolves the path inside the container (PATH_ESCAPE when it leaves
+ * {@code /workspace}) and writes atomically (a temporary file renamed over the old one).
  */
 final class FileEditHandler {
     /** Reads return at most this many bytes of the file, with output_truncated set. */
     static final int READ_CAP_BYTES = 1024 * 1024;
+    /** Larger writes (after base64 decoding) are refused before they reach the container. */
+    static final int WRITE_CAP_BYTES = 10 * 1024 * 1024;
+    static final List<String> OPERATIONS = List.of("read", "write", "edit", "str_replace", "insert", "delete", "patch");
     private static final Duration FILE_TIMEOUT = Duration.ofSeconds(30);
-    private static final int STDERR_CAP = 4096;
+    private static final int SMALL_REPLY = 64 * 1024;
 
-    private final SandboxContainer container;
+    private final Helper helper;
 
-    FileEditHandler(SandboxContainer container) {
-        this.container = requireNonNull(container, "container is null");
+    FileEditHandler(Helper helper) {
+        this.helper = requireNonNull(helper, "helper is null");
     }
 
     ActionResult.Builder run(FileEditAction edit, ActionResult.Builder result) throws WorkspaceException {
-        if (edit.getFilePath() == null || edit.getFilePath().isBlank()) {
+        if (!edit.getOperation().equals("patch") && (edit.getFilePath() == null || edit.getFilePath().isBlank())) {
             return result.setErrorMessage("file_path is empty");
         }
-        return switch (edit.getOperation()) {
-            case "read" -> read(edit, result);
-            case "write" -> write(edit, result);
-            default -> result.setErrorMessage("operation " + edit.getOperation() + " is not implemented yet");
-        };
-    }
-
-    private ActionResult.Builder read(FileEditAction edit, ActionResult.Builder result) throws WorkspaceException {
-        int[] range;
-        boolean base64 = isBase64(edit.getEncoding());
+        Map<String, Object> request = new HashMap<>();
+        request.put("path", edit.getFilePath());
         try {
-            range = WorkspacePaths.lineRange(edit.getLineRange());
             requireKnownEncoding(edit.getEncoding());
+            return switch (edit.getOperation()) {
+                case "read" -> read(edit, request, result);
+                case "write" -> write(edit, request, result);
+                case "edit" -> edit(edit, request, result);
+                case "str_replace" -> strReplace(edit, request, result);
+                case "insert" -> insert(edit, request, result);
+                case "delete" -> change("delete", request, result, "deleted " + edit.getFilePath());
+                case "patch" -> patch(edit, request, result);
+                default -> result.setErrorMessage("operation '" + edit.getOperation() + "' is unknown; known: " + OPERATIONS);
+            };
         } catch (IllegalArgumentException e) {
             return result.setErrorMessage(e.getMessage());
         }
-        // the wire carries base64 of at most cap+1 bytes: 4/3 of it, plus slack
-        int wireCap = (READ_CAP_BYTES + 1) / 3 * 4 + 16;
-        ExecResult exec = container.exec(WorkspacePaths.read(edit.getFilePath(), range, READ_CAP_BYTES), null,
-                FILE_TIMEOUT, Math.max(wireCap, STDERR_CAP));
-        ActionResult.Builder failed = failure(exec, result, "reading");
+    }
+
+    private ActionResult.Builder read(FileEditAction edit, Map<String, Object> request, ActionResult.Builder result)
+            throws WorkspaceException {
+        int[] range = WorkspacePaths.lineRange(edit.getLineRange());
+        request.put("op", "read");
+        request.put("cap", READ_CAP_BYTES);
+        if (range != null) {
+            request.put("first", range[0]);
+            request.put("last", range[1]);
+        }
+        HelperReply reply = helper.call(request, FILE_TIMEOUT, READ_CAP_BYTES / 3 * 4 + SMALL_REPLY);
+        ActionResult.Builder failed = ActionResults.helperFailure(result, reply);
         if (failed != null) {
             return failed;
         }
-        byte[] content = Base64.getDecoder().decode(exec.stdout().text().strip());
-        boolean truncated = content.length > READ_CAP_BYTES;
-        if (truncated) {
-            content = Arrays.copyOf(content, READ_CAP_BYTES);
+        boolean truncated = reply.body().path("truncated").asBoolean();
+        if (isBase64(edit.getEncoding())) {
+            return result.setSuccess(true).setExitCode(0).setOutput(reply.text("content")).setOutputTruncated(truncated);
         }
-        String output = base64 ? Base64.getEncoder().encodeToString(content) : new String(content, StandardCharsets.UTF_8);
-        return result.setSuccess(true).setExitCode(0).setOutput(output).setOutputTruncated(truncated);
+        if (!reply.body().path("utf8").asBoolean()) {
+            return result.setErrorMessage("file '" + edit.getFilePath() + "' is not valid UTF-8 text; read it with encoding base64");
+        }
+        String text = new String(Base64.getDecoder().decode(reply.text("content")), StandardCharsets.UTF_8);
+        return result.setSuccess(true).setExitCode(0).setOutput(text).setOutputTruncated(truncated);
     }
 
-    private ActionResult.Builder write(FileEditAction edit, ActionResult.Builder result) throws WorkspaceException {
+    private ActionResult.Builder write(FileEditAction edit, Map<String, Object> request, ActionResult.Builder result)
+            throws WorkspaceException {
+        byte[] bytes = contentBytes(edit, "write");
+        request.put("content", Base64.getEncoder().encodeToString(bytes));
+        return change("write", request, result, "wrote " + bytes.length + " bytes to " + edit.getFilePath());
+    }
+
+    private ActionResult.Builder edit(FileEditAction edit, Map<String, Object> request, ActionResult.Builder result)
+            throws WorkspaceException {
+        int[] range = WorkspacePaths.lineRange(edit.getLineRange());
+        if (range == null) {
+            throw new IllegalArgumentException("edit needs line_range [first, last] (the lines its content replaces)");
+        }
+        request.put("content", text(edit, "edit"));
+        request.put("first", range[0]);
+        request.put("last", range[1]);
+        return change("edit", request, result, "replaced lines " + range[0] + "-" + range[1] + " of " + edit.getFilePath());
+    }
+
+    private ActionResult.Builder strReplace(FileEditAction edit, Map<String, Object> request, ActionResult.Builder result)
+            throws WorkspaceException {
+        if (edit.getOldStr() == null || edit.getOldStr().isEmpty()) {
+            throw new IllegalArgumentException("str_replace needs a non-empty old_str");
+        }
+        request.put("old", edit.getOldStr());
+        request.put("new", edit.getNewStr() == null ? "" : edit.getNewStr());
+        return change("str_replace", request, result, "replaced 1 occurrence in " + edit.getFilePath());
+    }
+
+    private ActionResult.Builder insert(FileEditAction edit, Map<String, Object> request, ActionResult.Builder result)
+            throws WorkspaceException {
+        if (edit.getInsertLine() == null || edit.getInsertLine() < 0) {
+            throw new IllegalArgumentException("insert needs insert_line >= 0 (0 inserts at the top), was " + edit.getInsertLine());
+        }
+        request.put("content", text(edit, "insert"));
+        request.put("line", edit.getInsertLine());
+        return change("insert", request, result, "inserted after line " + edit.getInsertLine() + " of " + edit.getFilePath());
+    }
+
+    private ActionResult.Builder patch(FileEditAction edit, Map<String, Object> request, ActionResult.Builder result)
+            throws WorkspaceException {
+        String patch = edit.getPatch() != null ? edit.getPatch() : edit.getContent();
+        if (patch == null || patch.isBlank()) {
+            throw new IllegalArgumentException("patch needs a unified diff in patch (or content)");
+        }
+        if (patch.length() > WRITE_CAP_BYTES) {
+            throw new IllegalArgumentException("patch is " + patch.length() + " characters, over the limit of " + WRITE_CAP_BYTES);
+        }
+        UnifiedDiff diff = UnifiedDiff.parse(patch);
+        request.put("op", "patch");
+        request.put("patch", patch.endsWith("\n") ? patch : patch + "\n");
+        request.put("strip", diff.stripLevel());
+        request.put("paths", diff.targets());
+        HelperReply reply = helper.call(request, FILE_TIMEOUT, SMALL_REPLY);
+        if (!reply.ok() && reply.body().has("patch_output")) {
+            return result.setStderr(reply.text("patch_output")).setExitCode(1)
+                    .setErrorMessage(diff.describeFailure(reply.text("patch_output")));
+        }
+        ActionResult.Builder failed = ActionResults.helperFailure(result, reply);
+        if (failed != null) {
+            return failed;
+        }
+        return ActionResults.changes(result, reply).setSuccess(true).setExitCode(0).setOutput(reply.text("output"));
+    }
+
+    private ActionResult.Builder change(String op, Map<String, Object> request, ActionResult.Builder result, String done)
+            throws WorkspaceException {
+        request.put("op", op);
+        HelperReply reply = helper.call(request, FILE_TIMEOUT, SMALL_REPLY);
+        ActionResult.Builder failed = ActionResults.helperFailure(result, reply);
+        if (failed != null) {
+            return failed;
+        }
+        return ActionResults.changes(result, reply).setSuccess(true).setExitCode(0).setOutput(done);
+    }
+
+    private static String text(FileEditAction edit, String op) {
+        return new String(contentBytes(edit, op), StandardCharsets.UTF_8);
+    }
+
+    private static byte[] contentBytes(FileEditAction edit, String op) {
         if (edit.getContent() == null) {
-            return result.setErrorMessage("write needs content (it was null)");
+            throw new IllegalArgumentException(op + " needs content (it was null)");
         }
         byte[] bytes;
         try {
-            requireKnownEncoding(edit.getEncoding());
             bytes = isBase64(edit.getEncoding())
                     ? Base64.getMimeDecoder().decode(edit.getContent())
                     : edit.getContent().getBytes(StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            return result.setErrorMessage("content is not valid for encoding " + edit.getEncoding() + ": " + e.getMessage());
+            throw new IllegalArgumentException("content is not valid for encoding " + edit.getEncoding() + ": " + e.getMessage());
         }
-        ExecResult exec = container.exec(WorkspacePaths.write(edit.getFilePath()), bytes, FILE_TIMEOUT, STDERR_CAP);
-        ActionResult.Builder failed = failure(exec, result, "writing");
-        if (failed != null) {
-            if (exec.stderr().text().contains("No space left on device")) {
-                ActionResults.violation(failed, ViolationType.DISK_QUOTA,
-                        "writing '" + edit.getFilePath() + "' hit the /workspace size quota");
-            }
-            return failed;
+        if (bytes.length > WRITE_CAP_BYTES) {
+            throw new IllegalArgumentException(op + " of " + bytes.length + " bytes refused: the limit is "
+                    + WRITE_CAP_BYTES + " bytes per action");
         }
-        String[] stateAndPath = exec.stdout().text().strip().split(" ", 2);
-        String relative = WorkspacePaths.relative(stateAndPath[1]);
-        StateChanges changes = result.getStateChanges();
-        (stateAndPath[0].equals("created") ? changes.getCreated() : changes.getModified()).add(relative);
-        return result.setSuccess(true).setExitCode(0).setOutput("wrote " + bytes.length + " bytes to " + relative);
-    }
-
-    /** The result for a failed script run, or null when it succeeded. */
-    private static ActionResult.Builder failure(ExecResult exec, ActionResult.Builder result, String verb) {
-        String stderr = exec.stderr().text().strip();
-        if (exec.timedOut()) {
-            return ActionResults.refuse(result, ViolationType.TIMEOUT, verb + " the file took longer than " + FILE_TIMEOUT);
-        }
-        if (exec.exitCode() == WorkspacePaths.ESCAPE_EXIT) {
-            return ActionResults.refuse(result.setExitCode(exec.exitCode()), ViolationType.PATH_ESCAPE,
-                    "refused: " + stderr);
-        }
-        if (exec.exitCode() != 0) {
-            return result.setExitCode(exec.exitCode()).setStderr(stderr)
-                    .setErrorMessage(stderr.isEmpty() ? verb + " failed with exit code " + exec.exitCode() : stderr);
-        }
-        return null;
+        return bytes;
     }
 
     private static boolean isBase64(String encoding) {

@@ -8,27 +8,53 @@ import io.mechanize.schemas.avro.EvaluationMetrics;
 import io.mechanize.schemas.avro.ResourceLimits;
 import io.mechanize.worker.sandbox.ExecResult;
 import io.mechanize.worker.sandbox.SandboxContainer;
+import io.mechanize.worker.sandbox.SnapshotPlacement;
+import io.mechanize.worker.toolkit.Helper;
+import io.mechanize.worker.toolkit.HelperReply;
+import io.mechanize.worker.toolkit.TestRunner;
+import io.mechanize.schemas.avro.TestSummary;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import io.mechanize.worker.workspace.WorkspaceException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Runs a workspace's evaluation criteria. COMMAND passes when the command exits 0; the other
- * types are reported as not passed until they are implemented.
+ * Runs a workspace's evaluation criteria: COMMAND passes when the command exits 0, FILE_EXISTS
+ * when the path exists in /workspace, FILE_CONTAINS when the regex (Java syntax, MULTILINE)
+ * finds a match in the file, TESTS when its FAIL_TO_PASS and PASS_TO_PASS lists hold (see
+ * {@link TestVerdict}) or, without lists, when the command exits 0 with no failed test. The
+ * metrics carry the diff of /workspace against the snapshot as it was placed.
  */
 public final class Evaluator {
+    private static final Logger log = LoggerFactory.getLogger(Evaluator.class);
     /** How much of a command's output a criterion's detail keeps. */
     static final int DETAIL_TAIL_CHARS = 1000;
+    /** final_diff keeps at most this many bytes. */
+    static final int DIFF_CAP_BYTES = 256 * 1024;
+    /** FILE_CONTAINS looks at most at this many bytes of the file. */
+    static final int CONTAINS_CAP_BYTES = 4 * 1024 * 1024;
+    private static final Duration HELPER_TIMEOUT = Duration.ofSeconds(60);
 
     private final SandboxContainer container;
     private final ResourceLimits limits;
     private final Clock clock;
+    private final Helper helper;
+    private final TestRunner tests;
 
     public Evaluator(SandboxContainer container, ResourceLimits limits, Clock clock) {
         this.container = requireNonNull(container, "container is null");
+        this.helper = new Helper(container);
+        this.tests = new TestRunner(container);
         this.limits = requireNonNull(limits, "limits is null");
         this.clock = requireNonNull(clock, "clock is null");
     }
@@ -37,10 +63,37 @@ public final class Evaluator {
         requireNonNull(criteria, "criteria is null");
         Instant start = clock.instant();
         List<CriterionResult> results = new ArrayList<>();
+        TestTotals totals = new TestTotals();
         for (int i = 0; i < criteria.size(); i++) {
-            results.add(evaluate(criteria.get(i), i));
+            results.add(evaluate(criteria.get(i), i, totals));
         }
-        return summarize(results, Duration.between(start, clock.instant()));
+        EvaluationMetrics metrics = summarize(results, Duration.between(start, clock.instant()));
+        metrics.setTestsPassed(totals.passed);
+        metrics.setTestsFailed(totals.failed);
+        metrics.setResolved(totals.judged ? totals.resolved : null);
+        metrics.setFinalDiff(finalDiff());
+        metrics.setDurationMs(Duration.between(start, clock.instant()).toMillis());
+        return metrics;
+    }
+
+    /** What the TESTS criteria add up to; resolved stays null unless one names test lists. */
+    private static final class TestTotals {
+        int passed;
+        int failed;
+        boolean judged;
+        boolean resolved = true;
+    }
+
+    /** The diff of /workspace against the pristine snapshot copy, or null when there is none. */
+    private String finalDiff() throws WorkspaceException {
+        HelperReply reply = helper.call(Map.of("op", "diff", "base", SnapshotPlacement.PRISTINE_DIR, "cap", DIFF_CAP_BYTES),
+                HELPER_TIMEOUT, DIFF_CAP_BYTES * 6 + 65536);
+        if (!reply.ok()) {
+            log.info("no final diff: {}", reply.error());
+            return null;
+        }
+        String diff = reply.text("output");
+        return reply.body().path("truncated").asBoolean() ? diff + "[... diff truncated at " + DIFF_CAP_BYTES + " bytes ...]\n" : diff;
     }
 
     /** completion = passed / total * 100 (100 for no criteria); passed = all passed. */
@@ -55,13 +108,96 @@ public final class Evaluator {
                 .build();
     }
 
-    private CriterionResult evaluate(EvaluationCriterion criterion, int index) throws WorkspaceException {
+    private CriterionResult evaluate(EvaluationCriterion criterion, int index, TestTotals totals) throws WorkspaceException {
         String name = criterion.getName() != null ? criterion.getName() : criterion.getType() + "#" + index;
         return switch (criterion.getType()) {
             case COMMAND -> command(criterion, name);
-            case FILE_EXISTS, FILE_CONTAINS, TESTS ->
-                    result(name, criterion, false, "criterion type " + criterion.getType() + " is not implemented yet");
+            case FILE_EXISTS -> fileExists(criterion, name);
+            case FILE_CONTAINS -> fileContains(criterion, name);
+            case TESTS -> tests(criterion, name, totals);
         };
+    }
+
+    private CriterionResult fileExists(EvaluationCriterion criterion, String name) throws WorkspaceException {
+        if (criterion.getFilePath() == null || criterion.getFilePath().isBlank()) {
+            return result(name, criterion, false, "criterion FILE_EXISTS has no file_path");
+        }
+        HelperReply reply = helper.call(Map.of("op", "exists", "path", criterion.getFilePath()), HELPER_TIMEOUT, 65536);
+        if (!reply.ok()) {
+            return result(name, criterion, false, reply.error());
+        }
+        boolean exists = reply.body().path("exists").asBoolean();
+        return result(name, criterion, exists, "'" + criterion.getFilePath() + "' " + (exists ? "exists" : "does not exist"));
+    }
+
+    private CriterionResult fileContains(EvaluationCriterion criterion, String name) throws WorkspaceException {
+        if (criterion.getFilePath() == null || criterion.getPattern() == null) {
+            return result(name, criterion, false, "criterion FILE_CONTAINS needs file_path and pattern");
+        }
+        Pattern pattern;
+        try {
+            pattern = Pattern.compile(criterion.getPattern(), Pattern.MULTILINE);
+        } catch (PatternSyntaxException e) {
+            return result(name, criterion, false, "pattern is not a valid regular expression: " + e.getDescription());
+        }
+        HelperReply reply = helper.call(Map.of("op", "read", "path", criterion.getFilePath(), "cap", CONTAINS_CAP_BYTES),
+                HELPER_TIMEOUT, CONTAINS_CAP_BYTES / 3 * 4 + 65536);
+        if (!reply.ok()) {
+            return result(name, criterion, false, reply.error());
+        }
+        String text = new String(Base64.getDecoder().decode(reply.text("content")), StandardCharsets.UTF_8);
+        Matcher m = pattern.matcher(text);
+        if (m.find()) {
+            int line = (int) text.substring(0, m.start()).chars().filter(c -> c == '\n').count() + 1;
+            return result(name, criterion, true, "/" + criterion.getPattern() + "/ matches '" + criterion.getFilePath()
+                    + "' at line " + line);
+        }
+        return result(name, criterion, false, "/" + criterion.getPattern() + "/ does not match '" + criterion.getFilePath() + "'"
+                + (reply.body().path("truncated").asBoolean() ? " (first " + CONTAINS_CAP_BYTES + " bytes searched)" : ""));
+    }
+
+    private CriterionResult tests(EvaluationCriterion criterion, String name, TestTotals totals) throws WorkspaceException {
+        if (criterion.getCommand() == null || criterion.getCommand().isBlank()) {
+            return result(name, criterion, false, "criterion TESTS has no command");
+        }
+        int seconds = criterion.getTimeout() != null ? criterion.getTimeout() : limits.getDefaultTimeout();
+        if (seconds <= 0) {
+            return result(name, criterion, false, "timeout must be > 0 seconds, was " + seconds);
+        }
+        boolean lists = !criterion.getFailToPass().isEmpty() || !criterion.getPassToPass().isEmpty();
+        if (lists) {
+            totals.judged = true;
+        }
+        TestRunner.TestRun run;
+        try {
+            run = tests.run(criterion.getCommand(), criterion.getFramework() == null ? "generic" : criterion.getFramework(),
+                    null, Duration.ofSeconds(seconds), limits.getMaxOutputBytes());
+        } catch (IllegalArgumentException e) {
+            totals.resolved &= !lists;
+            return result(name, criterion, false, e.getMessage());
+        }
+        ExecResult exec = run.exec();
+        TestSummary summary = run.summary();
+        StringBuilder detail = new StringBuilder(exec.timedOut() ? "timed out after " + seconds + "s" : "exit code " + exec.exitCode());
+        boolean noFailures = true;
+        if (summary != null) {
+            totals.passed += summary.getPassed();
+            totals.failed += summary.getFailed() + summary.getErrors();
+            noFailures = summary.getParseError() == null && summary.getFailed() + summary.getErrors() == 0;
+            detail.append(summary.getParseError() != null ? "; report not parsed: " + summary.getParseError()
+                    : "; " + summary.getPassed() + " passed, " + summary.getFailed() + " failed, " + summary.getErrors()
+                            + " errors, " + summary.getSkipped() + " skipped");
+        }
+        boolean passed;
+        if (lists) {
+            TestVerdict verdict = TestVerdict.decide(run.cases(), criterion.getFailToPass(), criterion.getPassToPass());
+            passed = verdict.resolved();
+            totals.resolved &= passed;
+            detail.append("; ").append(verdict.describe());
+        } else {
+            passed = exec.succeeded() && noFailures;
+        }
+        return result(name, criterion, passed, detail + (passed ? "" : outputTail(exec)));
     }
 
     private CriterionResult command(EvaluationCriterion criterion, String name) throws WorkspaceException {

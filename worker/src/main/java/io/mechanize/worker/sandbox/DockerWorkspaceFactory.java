@@ -7,10 +7,7 @@ import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
-import io.mechanize.schemas.avro.ArchiveSnapshot;
 import io.mechanize.schemas.avro.CreateWorkspace;
-import io.mechanize.schemas.avro.GitSnapshot;
-import io.mechanize.schemas.avro.ImageSnapshot;
 import io.mechanize.schemas.avro.InlineSnapshot;
 import io.mechanize.worker.workspace.Workspace;
 import io.mechanize.worker.workspace.WorkspaceException;
@@ -29,13 +26,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Workspaces as hardened Docker containers (see {@link ContainerSpec}). Creation is: create the
- * container, start it, stream the snapshot as one tar into {@code tar -x} inside it, bind it to
- * a {@link Workspace}. Anything that fails on the way removes the container.
+ * Workspaces as hardened Docker containers (see {@link ContainerSpec}). Creation is: fetch the
+ * snapshot (see {@link SnapshotPlacement}), create the container, start it, stream the snapshot
+ * as one tar into {@code tar -x} inside it, bind it to a {@link Workspace}. Anything that fails on the way removes the container.
  */
 public final class DockerWorkspaceFactory implements WorkspaceFactory {
     private static final Logger log = LoggerFactory.getLogger(DockerWorkspaceFactory.class);
-    private static final Duration SNAPSHOT_TIMEOUT = Duration.ofSeconds(60);
 
     private final DockerEngine engine;
     private final String workerId;
@@ -70,17 +66,16 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
                     "workspace " + ref.workspaceId() + " names worker " + ref.workerId() + " but this factory is " + workerId);
         }
         ContainerSpec spec;
-        Map<String, byte[]> files;
         try {
             spec = ContainerSpec.forWorkspace(ref, command, extraLabels);
-            files = snapshotFiles(command);
         } catch (IllegalArgumentException e) {
-            throw new WorkspaceException(e.getMessage().startsWith("snapshot") ? "snapshot" : "create", e.getMessage(), e);
+            throw new WorkspaceException("create", e.getMessage(), e);
         }
+        SnapshotPlacement.Tar snapshot = new SnapshotPlacement(engine.client(), clock).fetch(command, spec.labels());
         SandboxContainer container = start(spec);
         try {
-            placeSnapshot(container, files);
-            return binder.bind(ref, command, new HeldContainer(container), files.size());
+            int files = SnapshotPlacement.place(container, snapshot);
+            return binder.bind(ref, command, new HeldContainer(container), files);
         } catch (WorkspaceException | RuntimeException e) {
             forget(container);
             throw e;
@@ -112,35 +107,7 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         return container;
     }
 
-    private void placeSnapshot(SandboxContainer container, Map<String, byte[]> files) throws WorkspaceException {
-        if (files.isEmpty()) {
-            return;
-        }
-        byte[] tar = SnapshotTar.of(files, clock.instant().getEpochSecond());
-        ExecResult result = container.exec(
-                List.of("tar", "-x", "--no-same-owner", "-C", ContainerSpec.WORKSPACE_DIR, "-f", "-"),
-                tar, SNAPSHOT_TIMEOUT, 8192);
-        if (!result.succeeded()) {
-            throw new WorkspaceException("snapshot", "placing " + files.size() + " snapshot files into /workspace failed"
-                    + (result.timedOut() ? " (timed out after " + SNAPSHOT_TIMEOUT + ")" : " (tar exit code " + result.exitCode() + ")")
-                    + ": " + result.stderr().tail(2000).strip());
-        }
-    }
-
-    /** path to bytes; only inline snapshots for now. */
-    static Map<String, byte[]> snapshotFiles(CreateWorkspace command) throws WorkspaceException {
-        Object snapshot = command.getTask().getSnapshot();
-        return switch (snapshot) {
-            case null -> Map.of();
-            case InlineSnapshot inline -> inlineFiles(inline);
-            case ArchiveSnapshot a -> throw notYet("archive");
-            case GitSnapshot g -> throw notYet("git");
-            case ImageSnapshot i -> throw notYet("image");
-            default -> throw new WorkspaceException("snapshot", "unknown snapshot kind " + snapshot.getClass().getName());
-        };
-    }
-
-    private static Map<String, byte[]> inlineFiles(InlineSnapshot inline) throws WorkspaceException {
+    static Map<String, byte[]> inlineFiles(InlineSnapshot inline) throws WorkspaceException {
         Map<String, byte[]> files = new HashMap<>();
         inline.getFiles().forEach((path, text) -> files.put(path, text.getBytes(StandardCharsets.UTF_8)));
         for (Map.Entry<String, ByteBuffer> e : inline.getBinaryFiles().entrySet()) {
@@ -152,10 +119,6 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
             }
         }
         return files;
-    }
-
-    private static WorkspaceException notYet(String kind) {
-        return new WorkspaceException("snapshot", kind + " snapshots are not supported yet by this worker; use an inline snapshot");
     }
 
     @Override

@@ -12,8 +12,7 @@ class WorkspacePathsTest {
 
     @Test
     void theAgentsPathIsAPositionalParameterNeverShellText() {
-        for (List<String> argv : List.of(WorkspacePaths.read(HOSTILE, null, 10), WorkspacePaths.write(HOSTILE),
-                WorkspacePaths.directory(HOSTILE))) {
+        for (List<String> argv : List.of(WorkspacePaths.directory(HOSTILE))) {
             assertThat(argv.subList(0, 2)).containsExactly("bash", "-c");
             assertThat(argv.get(2)).doesNotContain(HOSTILE).doesNotContain("rm -rf");
             assertThat(argv.get(4)).isEqualTo(HOSTILE);
@@ -22,15 +21,8 @@ class WorkspacePathsTest {
 
     @Test
     void theResolveStepChecksThePrefixAfterRealpath() {
-        String script = WorkspacePaths.write("x").get(2);
+        String script = WorkspacePaths.directory("x").get(2);
         assertThat(script).contains("realpath -m -- \"$p\"").contains("/workspace/*)").contains("exit 97");
-    }
-
-    @Test
-    void readPassesTheRangeAndTheCapPlusOne() {
-        assertThat(WorkspacePaths.read("f", new int[] {2, 5}, 100).subList(3, 8))
-                .containsExactly("mechanize-read", "f", "2", "5", "101");
-        assertThat(WorkspacePaths.read("f", null, 100).subList(5, 7)).containsExactly("", "");
     }
 
     @Test
@@ -42,10 +34,5 @@ class WorkspacePathsTest {
         assertThatThrownBy(() -> WorkspacePaths.lineRange(List.of(4, 3))).hasMessageContaining("[4, 3] is invalid");
         assertThatThrownBy(() -> WorkspacePaths.lineRange(List.of(1))).hasMessageContaining("must be [first, last]");
         assertThatThrownBy(() -> WorkspacePaths.lineRange(Arrays.asList(1, null))).hasMessageContaining("must be [first, last]");
-    }
-
-    @Test
-    void reportsPathsRelativeToTheWorkspace() {
-        assertThat(WorkspacePaths.relative("/workspace/a/b.txt")).isEqualTo("a/b.txt");
     }
 }

@@ -46,7 +46,7 @@ class EvaluatorTest {
         EvaluationMetrics metrics = new Evaluator(fake, ResourceLimits.newBuilder().build(), fixedClock())
                 .evaluate(List.of(command("ok", "make test"),
                         EvaluationCriterion.newBuilder().setType(CriterionType.FILE_EXISTS).setFilePath("x").build()));
-        assertThat(ran).containsExactly(List.of("bash", "-c", "make test"));
+        assertThat(ran).filteredOn(argv -> argv.getFirst().equals("bash")).containsExactly(List.of("bash", "-c", "make test"));
         CriterionResult ok = metrics.getCriteriaResults().get(0);
         assertThat(ok.getPassed()).isTrue();
         assertThat(ok.getDetail()).startsWith("exit code 0").endsWith("END");
@@ -54,7 +54,7 @@ class EvaluatorTest {
         CriterionResult other = metrics.getCriteriaResults().get(1);
         assertThat(other.getName()).isEqualTo("FILE_EXISTS#1");
         assertThat(other.getPassed()).isFalse();
-        assertThat(other.getDetail()).isEqualTo("criterion type FILE_EXISTS is not implemented yet");
+        assertThat(other.getDetail()).contains("the in-container helper replied with something that is not JSON");
         assertThat(metrics.getCompletionPercentage()).isEqualTo(50.0);
     }
 

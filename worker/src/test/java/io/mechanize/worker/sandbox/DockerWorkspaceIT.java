@@ -126,8 +126,8 @@ class DockerWorkspaceIT {
         assertThat(missing.getSuccess()).isFalse();
         assertThat(missing.getErrorMessage()).contains("file 'nope.txt' does not exist");
         assertThat(missing.getSecurityViolations()).isEmpty();
-        ActionResult replace = file(edit("README.md", "str_replace").build());
-        assertThat(replace.getErrorMessage()).isEqualTo("operation str_replace is not implemented yet");
+        ActionResult unknown = file(edit("README.md", "frobnicate").build());
+        assertThat(unknown.getErrorMessage()).startsWith("operation 'frobnicate' is unknown");
     }
 
     @Test
@@ -188,10 +188,10 @@ class DockerWorkspaceIT {
     }
 
     @Test
-    void unimplementedActionTypesSaySo() throws Exception {
-        ActionResult result = ws.execute(action(TestRunAction.newBuilder().setCommand("pytest").build()), 2);
+    void unknownTestFrameworksSaySo() throws Exception {
+        ActionResult result = ws.execute(action(TestRunAction.newBuilder().setCommand("pytest").setFramework("nose").build()), 2);
         assertThat(result.getSuccess()).isFalse();
-        assertThat(result.getErrorMessage()).isEqualTo("action type TEST_RUN is not implemented yet by this worker");
+        assertThat(result.getErrorMessage()).startsWith("framework 'nose' is unknown; known: [pytest");
     }
 
     @Test
@@ -200,12 +200,13 @@ class DockerWorkspaceIT {
                 criterion("passes", "python3 src/app.py"),
                 criterion("fails", "echo boom >&2; exit 4"),
                 EvaluationCriterion.newBuilder().setType(CriterionType.TESTS).setName("tests").build()));
+        assertThat(metrics.getResolved()).isNull();
         assertThat(metrics.getCriteriaResults()).hasSize(3);
         assertThat(metrics.getCriteriaResults().get(0).getPassed()).isTrue();
         assertThat(metrics.getCriteriaResults().get(0).getDetail()).contains("exit code 0").contains("hello");
         assertThat(metrics.getCriteriaResults().get(1).getPassed()).isFalse();
         assertThat(metrics.getCriteriaResults().get(1).getDetail()).contains("exit code 4").contains("boom");
-        assertThat(metrics.getCriteriaResults().get(2).getDetail()).isEqualTo("criterion type TESTS is not implemented yet");
+        assertThat(metrics.getCriteriaResults().get(2).getDetail()).isEqualTo("criterion TESTS has no command");
         assertThat(metrics.getCompletionPercentage()).isCloseTo(100.0 / 3, org.assertj.core.data.Offset.offset(0.01));
         assertThat(metrics.getPassed()).isFalse();
     }
