@@ -74,7 +74,7 @@ class WorkerKafkaIT {
         kafka.start();
         registry = EmbeddedSchemaRegistry.start(kafka.getBootstrapServers(), 0);
         WorkerConfig config = WorkerConfig.defaults(kafka.getBootstrapServers(), registry.url()).withPartitions(3)
-                .withMaxWorkspaces(4);
+                .withMaxWorkspaces(4).withMetricsPort(0);
         worker = Worker.start(config, LocalDocker.workspaceFactory(config.workerId(), Map.of("mechanize.test", "true")));
         registryClient = new RestSchemaRegistryClient(registry.url());
 

@@ -67,6 +67,7 @@ public final class CommandLoop implements Runnable {
     private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
     private final OffsetTracker offsets = new OffsetTracker();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final LagSampler lag;
     private volatile boolean stopping;
     private volatile Throwable failure;
     private boolean paused;
@@ -86,6 +87,7 @@ public final class CommandLoop implements Runnable {
         this.clock = events.clock();
         this.maxInFlight = maxInFlight;
         this.shutdownGrace = shutdownGrace;
+        this.lag = new LagSampler(metrics, clock);
     }
 
     @Override
@@ -104,6 +106,7 @@ public final class CommandLoop implements Runnable {
                 }
                 flush();
                 applyBackpressure();
+                lag.sample(consumer);
             }
             finishInFlight();
         } catch (RuntimeException | Error e) {
@@ -173,6 +176,7 @@ public final class CommandLoop implements Runnable {
     /** Runs on the workspace's lane. */
     private void runCommand(TopicPartition tp, InboundCommand in) {
         try (var ignored = LogContext.forWorkspace(in.workspaceId(), in.runId())) {
+            metrics.recordQueueWait(Duration.between(in.consumedAt(), clock.instant()));
             CommandOutcome outcome;
             try {
                 outcome = handler.handle(in);
