@@ -4,6 +4,7 @@ import com.codahale.metrics.MetricRegistry;
 import io.mechanize.schemas.AvroTrust;
 import io.mechanize.schemas.avro.SimulationCommand;
 import io.mechanize.schemas.avro.SimulationEvent;
+import io.mechanize.schemas.avro.WorkerMetrics;
 import io.mechanize.schemas.avro.WorkspaceState;
 import io.mechanize.schemas.wire.AvroDeserializer;
 import io.mechanize.schemas.wire.AvroSerializer;
@@ -18,12 +19,16 @@ import io.mechanize.worker.consume.StateRestorer;
 import io.mechanize.worker.consume.TopicBootstrap;
 import io.mechanize.worker.dispatch.KeyedDispatcher;
 import io.mechanize.worker.observe.FleetMetrics;
+import io.mechanize.worker.observe.MetricsServer;
+import io.mechanize.worker.observe.MetricsSnapshot;
+import io.mechanize.worker.publish.MetricsPublisher;
 import io.mechanize.worker.publish.RecordFactory;
 import io.mechanize.worker.publish.TransactionalPublisher;
 import io.mechanize.worker.workspace.Workspace;
 import io.mechanize.worker.workspace.WorkspaceFactory;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Properties;
@@ -65,12 +70,14 @@ public final class Worker implements AutoCloseable {
     private volatile Set<String> previousMembers = Set.of();
     private final java.util.concurrent.ScheduledExecutorService sweeper =
             Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("mechanize-orphan-sweeper").factory());
+    private final MetricsServer metricsServer;
+    private final MetricsPublisher metricsPublisher;
 
     private Worker(WorkerConfig config, WorkspaceFactory factory, Clock clock) {
         AvroTrust.trustContractClasses();
         this.config = config;
         this.factory = factory;
-        this.metrics = new FleetMetrics(new MetricRegistry());
+        this.metrics = new FleetMetrics(new MetricRegistry()).registerJvmMetrics();
         this.registry = new RestSchemaRegistryClient(config.schemaRegistryUrl());
         this.table = new WorkspaceTable();
         this.lanes = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("mechanize-lane-", 0).factory());
@@ -113,10 +120,22 @@ public final class Worker implements AutoCloseable {
         var handler = new CommandHandler(table, factory, events, permits, metrics, new KafkaCommandLog(common, decoder));
         metrics.registerGauge("workspaces.active", table::liveCount);
         metrics.registerGauge("commands.in_flight", dispatcher::inFlight);
+        metrics.registerGauge("workspaces.capacity", config::maxWorkspaces);
         this.loop = new CommandLoop(consumer, publisher, decoder, dispatcher, handler, records, events, permits,
                 metrics, Math.max(16, config.maxWorkspaces() * 2), config.shutdownGrace(), table, restorer,
                 config.idleTimeout());
         this.pollThread = Thread.ofPlatform().name("mechanize-poll-" + config.workerId()).unstarted(loop);
+
+        Instant startedAt = clock.instant();
+        this.metricsPublisher = !config.publishesMetrics() ? null : MetricsPublisher.start(common, config.workerId(),
+                new AvroSerializer<WorkerMetrics>(registry, WorkerMetrics.getClassSchema()),
+                () -> MetricsSnapshot.of(metrics, config.workerId(), config.maxWorkspaces(), startedAt, clock.instant()),
+                config.metricsInterval());
+        this.metricsServer = !config.servesMetrics() ? null
+                : MetricsServer.start(metrics.registry(), config.metricsHost(), config.metricsPort());
+        if (metricsServer != null) {
+            log.info("metrics at http://{}:{}/metrics", config.metricsHost(), metricsServer.port());
+        }
     }
 
     /** Creates the topics if missing, removes orphaned containers, joins the group and starts polling. */
@@ -188,6 +207,11 @@ public final class Worker implements AutoCloseable {
         return metrics;
     }
 
+    /** The port {@code /metrics} is served on (the ephemeral one when configured with 0); empty when off. */
+    public java.util.OptionalInt metricsPort() {
+        return metricsServer == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(metricsServer.port());
+    }
+
     public int liveWorkspaces() {
         return table.liveCount();
     }
@@ -226,6 +250,12 @@ public final class Worker implements AutoCloseable {
         live.forEach(Workspace::close);
         factory.close();
         admin.close(Duration.ofSeconds(5));
+        if (metricsPublisher != null) {
+            metricsPublisher.close();
+        }
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
         registry.close();
         log.info("worker {} stopped; removed {} containers", config.workerId(), live.size());
     }

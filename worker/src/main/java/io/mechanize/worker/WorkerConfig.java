@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Everything a worker is configured with, each value beside its default and its meaning.
@@ -27,6 +28,13 @@ import java.util.Map;
  *     {@code idle} (default 30 min)
  * @param kafkaOverrides extra client properties (security settings and the like), applied to
  *     every client last
+ * @param metricsHost the address {@code /metrics} binds to (default {@value #DEFAULT_METRICS_HOST}:
+ *     every interface, so that Prometheus can scrape the worker from outside its host or pod)
+ * @param metricsPort the port of {@code /metrics} (default {@value #DEFAULT_METRICS_PORT}, the
+ *     usual port of Prometheus exporters for Java; 0: an ephemeral port, for several workers on
+ *     one host; {@value #METRICS_OFF}: no HTTP server)
+ * @param metricsInterval how often a {@code WorkerMetrics} snapshot goes to
+ *     {@code mechanize.metrics} (default 10 s; zero: never)
  */
 public record WorkerConfig(
         String bootstrapServers,
@@ -39,7 +47,10 @@ public record WorkerConfig(
         int maxCommandBytes,
         Duration shutdownGrace,
         Duration idleTimeout,
-        Map<String, String> kafkaOverrides) {
+        Map<String, String> kafkaOverrides,
+        String metricsHost,
+        int metricsPort,
+        Duration metricsInterval) {
 
     public static final String DEFAULT_GROUP_ID = "mechanize-workers";
     public static final int DEFAULT_PARTITIONS = 12;
@@ -47,6 +58,10 @@ public record WorkerConfig(
     public static final int DEFAULT_MAX_COMMAND_BYTES = 1024 * 1024;
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(30);
+    public static final String DEFAULT_METRICS_HOST = "0.0.0.0";
+    public static final int DEFAULT_METRICS_PORT = 9404;
+    public static final int METRICS_OFF = -1;
+    public static final Duration DEFAULT_METRICS_INTERVAL = Duration.ofSeconds(10);
 
     public WorkerConfig {
         requireNonNull(bootstrapServers, "bootstrapServers is null");
@@ -55,10 +70,19 @@ public record WorkerConfig(
         requireNonNull(groupId, "groupId is null");
         requireNonNull(shutdownGrace, "shutdownGrace is null");
         requireNonNull(idleTimeout, "idleTimeout is null");
+        kafkaOverrides = Map.copyOf(requireNonNull(kafkaOverrides, "kafkaOverrides is null"));
+        requireNonNull(metricsHost, "metricsHost is null");
+        requireNonNull(metricsInterval, "metricsInterval is null");
+        if (metricsPort < METRICS_OFF || metricsPort > 65535) {
+            throw new IllegalArgumentException("metricsPort must be -1 (off), 0 (ephemeral) or a port, got "
+                    + metricsPort);
+        }
+        if (metricsInterval.isNegative()) {
+            throw new IllegalArgumentException("metricsInterval must be zero (off) or positive, got " + metricsInterval);
+        }
         if (idleTimeout.isNegative() || idleTimeout.isZero()) {
             throw new IllegalArgumentException("idleTimeout must be positive, got " + idleTimeout);
         }
-        kafkaOverrides = Map.copyOf(requireNonNull(kafkaOverrides, "kafkaOverrides is null"));
         if (partitions < 1) {
             throw new IllegalArgumentException("partitions must be at least 1, got " + partitions);
         }
@@ -78,41 +102,101 @@ public record WorkerConfig(
     public static WorkerConfig defaults(String bootstrapServers, String schemaRegistryUrl) {
         return new WorkerConfig(bootstrapServers, schemaRegistryUrl, WorkerIds.generate(), DEFAULT_GROUP_ID,
                 DEFAULT_PARTITIONS, (short) 0, DEFAULT_MAX_WORKSPACES, DEFAULT_MAX_COMMAND_BYTES,
-                DEFAULT_SHUTDOWN_GRACE, DEFAULT_IDLE_TIMEOUT, Map.of());
+                DEFAULT_SHUTDOWN_GRACE, DEFAULT_IDLE_TIMEOUT, Map.of(), DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT,
+                DEFAULT_METRICS_INTERVAL);
+    }
+
+    /** A copy with some values changed: {@code config.with(b -> b.maxWorkspaces = 4)}. */
+    public WorkerConfig with(Consumer<Builder> changes) {
+        Builder b = new Builder(this);
+        changes.accept(b);
+        return b.build();
     }
 
     public WorkerConfig withWorkerId(String id) {
-        return new WorkerConfig(bootstrapServers, schemaRegistryUrl, id, groupId, partitions, replicationFactor,
-                maxWorkspaces, maxCommandBytes, shutdownGrace, idleTimeout, kafkaOverrides);
+        return with(b -> b.workerId = id);
     }
 
     public WorkerConfig withMaxWorkspaces(int max) {
-        return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions, replicationFactor,
-                max, maxCommandBytes, shutdownGrace, idleTimeout, kafkaOverrides);
+        return with(b -> b.maxWorkspaces = max);
     }
 
     public WorkerConfig withPartitions(int count) {
-        return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, count, replicationFactor,
-                maxWorkspaces, maxCommandBytes, shutdownGrace, idleTimeout, kafkaOverrides);
+        return with(b -> b.partitions = count);
     }
 
     public WorkerConfig withMaxCommandBytes(int max) {
-        return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions, replicationFactor,
-                maxWorkspaces, max, shutdownGrace, idleTimeout, kafkaOverrides);
+        return with(b -> b.maxCommandBytes = max);
     }
 
     public WorkerConfig withIdleTimeout(Duration timeout) {
-        return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions, replicationFactor,
-                maxWorkspaces, maxCommandBytes, shutdownGrace, timeout, kafkaOverrides);
+        return with(b -> b.idleTimeout = timeout);
     }
 
     public WorkerConfig withShutdownGrace(Duration grace) {
-        return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions, replicationFactor,
-                maxWorkspaces, maxCommandBytes, grace, idleTimeout, kafkaOverrides);
+        return with(b -> b.shutdownGrace = grace);
     }
 
     public WorkerConfig withKafkaOverrides(Map<String, String> overrides) {
-        return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions, replicationFactor,
-                maxWorkspaces, maxCommandBytes, shutdownGrace, idleTimeout, overrides);
+        return with(b -> b.kafkaOverrides = overrides);
+    }
+
+    /** Serves {@code /metrics} on {@code port} (0: ephemeral, {@value #METRICS_OFF}: off). */
+    public WorkerConfig withMetricsPort(int port) {
+        return with(b -> b.metricsPort = port);
+    }
+
+    /** Publishes a {@code WorkerMetrics} snapshot every {@code interval} (zero: never). */
+    public WorkerConfig withMetricsInterval(Duration interval) {
+        return with(b -> b.metricsInterval = interval);
+    }
+
+    public boolean servesMetrics() {
+        return metricsPort != METRICS_OFF;
+    }
+
+    public boolean publishesMetrics() {
+        return !metricsInterval.isZero();
+    }
+
+    /** The mutable twin of a {@link WorkerConfig}, for {@link #with}; {@link #build} validates. */
+    public static final class Builder {
+        public String bootstrapServers;
+        public String schemaRegistryUrl;
+        public String workerId;
+        public String groupId;
+        public int partitions;
+        public short replicationFactor;
+        public int maxWorkspaces;
+        public int maxCommandBytes;
+        public Duration shutdownGrace;
+        public Duration idleTimeout;
+        public Map<String, String> kafkaOverrides;
+        public String metricsHost;
+        public int metricsPort;
+        public Duration metricsInterval;
+
+        Builder(WorkerConfig c) {
+            bootstrapServers = c.bootstrapServers;
+            schemaRegistryUrl = c.schemaRegistryUrl;
+            workerId = c.workerId;
+            groupId = c.groupId;
+            partitions = c.partitions;
+            replicationFactor = c.replicationFactor;
+            maxWorkspaces = c.maxWorkspaces;
+            maxCommandBytes = c.maxCommandBytes;
+            shutdownGrace = c.shutdownGrace;
+            idleTimeout = c.idleTimeout;
+            kafkaOverrides = c.kafkaOverrides;
+            metricsHost = c.metricsHost;
+            metricsPort = c.metricsPort;
+            metricsInterval = c.metricsInterval;
+        }
+
+        public WorkerConfig build() {
+            return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions,
+                    replicationFactor, maxWorkspaces, maxCommandBytes, shutdownGrace, idleTimeout, kafkaOverrides,
+                    metricsHost, metricsPort, metricsInterval);
+        }
     }
 }

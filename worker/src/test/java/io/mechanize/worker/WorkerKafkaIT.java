@@ -73,7 +73,7 @@ class WorkerKafkaIT {
         kafka.start();
         registry = EmbeddedSchemaRegistry.start(kafka.getBootstrapServers(), 0);
         WorkerConfig config = WorkerConfig.defaults(kafka.getBootstrapServers(), registry.url()).withPartitions(3)
-                .withMaxWorkspaces(4).withMaxCommandBytes(64 * 1024);
+                .withMaxWorkspaces(4).withMaxCommandBytes(64 * 1024).withMetricsPort(0);
         worker = Worker.start(config, LocalDocker.forWorker(config, Map.of("mechanize.test", "true")));
         registryClient = new RestSchemaRegistryClient(registry.url());
 

@@ -52,6 +52,20 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "On SIGTERM, wait this long for in-flight commands. Default: ${DEFAULT-VALUE}.")
     String shutdownGrace;
 
+    @Option(names = "--metrics-port", defaultValue = "" + WorkerConfig.DEFAULT_METRICS_PORT,
+            description = "Port of the Prometheus endpoint /metrics; 0: an ephemeral port (logged), -1: off. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int metricsPort;
+
+    @Option(names = "--metrics-host", defaultValue = WorkerConfig.DEFAULT_METRICS_HOST,
+            description = "Address /metrics binds to (127.0.0.1 keeps it local). Default: ${DEFAULT-VALUE}.")
+    String metricsHost;
+
+    @Option(names = "--metrics-interval", defaultValue = "10s", paramLabel = "DURATION",
+            description = "How often a WorkerMetrics snapshot goes to mechanize.metrics (e.g. 10s, 1m); 0s: never. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String metricsInterval;
+
     @Override
     public Integer call() throws Exception {
         WorkerConfig defaults = WorkerConfig.defaults("", "");
@@ -59,7 +73,8 @@ public final class WorkerCommand implements Callable<Integer> {
         WorkerConfig config = new WorkerConfig(target.bootstrapServers(), target.schemaRegistryUrl(),
                 workerId == null ? defaults.workerId() : workerId, groupId, partitions, replicationFactor,
                 maxWorkspaces, maxCommandBytes, Durations.parse(shutdownGrace, spec),
-                Durations.parse(idleTimeout, spec), target.kafkaOverrides());
+                Durations.parse(idleTimeout, spec), target.kafkaOverrides(), metricsHost, metricsPort,
+                Durations.parse(metricsInterval, spec));
         Worker worker = Worker.start(config, LocalDocker.forWorker(config, Map.of()));
         Thread hook = new Thread(worker::close, "mechanize-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

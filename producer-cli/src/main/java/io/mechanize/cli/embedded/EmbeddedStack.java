@@ -73,10 +73,14 @@ public final class EmbeddedStack implements AutoCloseable {
         return new Cluster(bootstrapServers(), schemaRegistryUrl());
     }
 
-    /** Starts a worker on the local Docker engine; it is stopped with the stack. */
+    /**
+     * Starts a worker on the local Docker engine; it is stopped with the stack. It publishes
+     * {@code WorkerMetrics} snapshots but serves no {@code /metrics}: a demo must not fail because
+     * port 9404 is taken.
+     */
     public Worker startWorker(int maxWorkspaces) {
         WorkerConfig config = WorkerConfig.defaults(bootstrapServers(), schemaRegistryUrl())
-                .withMaxWorkspaces(maxWorkspaces);
+                .withMaxWorkspaces(maxWorkspaces).withMetricsPort(WorkerConfig.METRICS_OFF);
         Worker worker = Worker.start(config, LocalDocker.forWorker(config, Map.of()));
         workers.add(worker);
         return worker;

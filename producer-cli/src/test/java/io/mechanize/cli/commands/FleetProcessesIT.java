@@ -154,7 +154,7 @@ class FleetProcessesIT {
             Process p = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
                     "-cp", System.getProperty("java.class.path"), "io.mechanize.cli.Main", "worker",
                     "--bootstrap-servers", broker.bootstrapServers(), "--schema-registry", registry.url(),
-                    "--worker-id", id, "--group-id", groupId, "--max-workspaces", "6", "--shutdown-grace", "10s",
+                    "--worker-id", id, "--group-id", groupId, "--max-workspaces", "6", "--shutdown-grace", "10s", "--metrics-port", "0",
                     "--kafka-property", "session.timeout.ms=6000", "--kafka-property", "heartbeat.interval.ms=1000")
                     .redirectErrorStream(true)
                     .redirectOutput(logs.resolve(id + ".log").toFile())

@@ -74,6 +74,7 @@ public final class CommandLoop implements Runnable {
     private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
     private final OffsetTracker offsets = new OffsetTracker();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final LagSampler lag;
     private volatile boolean stopping;
     private volatile Throwable failure;
     private boolean paused;
@@ -97,6 +98,7 @@ public final class CommandLoop implements Runnable {
         this.clock = events.clock();
         this.maxInFlight = maxInFlight;
         this.shutdownGrace = shutdownGrace;
+        this.lag = new LagSampler(metrics, clock);
     }
 
     @Override
@@ -121,6 +123,7 @@ public final class CommandLoop implements Runnable {
                 flush();
                 applyBackpressure();
                 housekeeping();
+                lag.sample(consumer);
             }
             finishInFlight();
         } catch (RuntimeException | Error e) {
@@ -211,6 +214,7 @@ public final class CommandLoop implements Runnable {
     /** Runs on the workspace's lane. */
     private void runCommand(TopicPartition tp, InboundCommand in, ConsumerRecord<byte[], byte[]> record) {
         try (var ignored = LogContext.forWorkspace(in.workspaceId(), in.runId())) {
+            metrics.recordQueueWait(Duration.between(in.consumedAt(), clock.instant()));
             CommandOutcome outcome;
             try {
                 outcome = handler.handle(in);
