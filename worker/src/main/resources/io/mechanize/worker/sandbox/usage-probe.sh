@@ -46,12 +46,15 @@ while IFS=' ' read -r verb id; do
     ((ppk1 > ppk0)) && pids=$ppk1
     printf 'U %s %s %s %s %s\n' $((cpu1 - cpu0)) "$mem" "$pids" $((oom1 - oom0)) $((pev1 - pev0))
     if listing > "$S/after"; then
+      # files and links only (a directory is not a change of its own), and nothing inside .git:
+      # git's own bookkeeping is not the agent's change to the code
       awk -v MAX="$MAX" '
+        function skip(k, type) { return type == "d" || k ~ /(^|\/)\.git(\/|$)/ }
         FILENAME == ARGV[1] { i = index($0, "\t"); b[substr($0, i + 1)] = substr($0, 1, i - 1); next }
         { i = index($0, "\t"); k = substr($0, i + 1); m = substr($0, 1, i - 1); split(m, f, " "); bytes += f[4] * 512
-          if (!(k in b)) { if (nc++ < MAX) print "C\t" k }
-          else { if (b[k] != m && f[1] != "d" && nm++ < MAX) print "M\t" k; delete b[k] } }
-        END { for (k in b) if (nd++ < MAX) print "D\t" k; printf "W %.0f\n", bytes }' "$S/before" "$S/after"
+          if (!(k in b)) { if (!skip(k, f[1]) && nc++ < MAX) print "C\t" k }
+          else { if (b[k] != m && !skip(k, f[1]) && nm++ < MAX) print "M\t" k; delete b[k] } }
+        END { for (k in b) if (!skip(k, substr(b[k], 1, 1)) && nd++ < MAX) print "D\t" k; printf "W %.0f\n", bytes }' "$S/before" "$S/after"
       mv -f -- "$S/after" "$S/before"
     else
       echo X
