@@ -146,6 +146,27 @@ class FleetProcessesIT {
         assertExactlyOnceAndAllPassed(events, 60);
     }
 
+    @Test
+    void aWorkerStoppedWithSigtermFinishesCommitsRemovesItsContainersAndLeaves() throws Exception {
+        startWorker("term-a");
+        startWorker("term-b");
+        AtomicBoolean stopped = new AtomicBoolean();
+        List<SimulationEvent> events = runToCompletion(60, finished -> {
+            if (finished >= 15 && stopped.compareAndSet(false, true)) {
+                workers.get(0).destroy(); // SIGTERM
+            }
+        });
+
+        assertExactlyOnceAndAllPassed(events, 60);
+        Process first = workers.get(0);
+        assertThat(first.waitFor(45, java.util.concurrent.TimeUnit.SECONDS)).as("exited within its grace").isTrue();
+        var left = new ProcessBuilder("docker", "ps", "-aq", "--filter", "label=mechanize.worker=" + workerIds.get(0))
+                .start();
+        assertThat(new String(left.getInputStream().readAllBytes()).trim()).as("its containers are gone").isEmpty();
+        assertThat(Files.readString(Path.of("target", "fleet-it-logs", workerIds.get(0) + ".log")))
+                .contains("worker " + workerIds.get(0) + " stopped");
+    }
+
     private void startWorker(String name) {
         String id = name + "-" + ProcessHandle.current().pid();
         try {
