@@ -1,9 +1,12 @@
 package io.mechanize.cli;
 
 import io.mechanize.cli.commands.DemoCommand;
+import io.mechanize.cli.commands.ExportCommand;
+import io.mechanize.cli.commands.ResultsCommand;
 import io.mechanize.cli.commands.RunCommand;
 import io.mechanize.cli.commands.StackCommand;
 import io.mechanize.cli.commands.SubmitCommand;
+import io.mechanize.cli.commands.WatchCommand;
 import io.mechanize.cli.commands.WorkerCommand;
 import java.util.Set;
 import picocli.CommandLine;
@@ -12,10 +15,11 @@ import picocli.CommandLine.Command;
 @Command(name = "mechanize", mixinStandardHelpOptions = true, version = "mechanize fleet 0.1.0",
         description = "Run AI-agent software-engineering simulations on a Kafka-driven fleet of Docker workspaces.",
         subcommands = {DemoCommand.class, RunCommand.class, SubmitCommand.class, WorkerCommand.class,
-                StackCommand.class, CommandLine.HelpCommand.class})
+                StackCommand.class, ResultsCommand.class, ExportCommand.class, WatchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Commands whose console belongs to a progress bar and a summary: quiet logs unless asked. */
-    private static final Set<String> INTERACTIVE = Set.of("demo", "run", "submit", "stack");
+    private static final Set<String> INTERACTIVE = Set.of("demo", "run", "submit", "stack", "results", "export");
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

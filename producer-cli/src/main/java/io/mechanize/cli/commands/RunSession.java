@@ -4,6 +4,7 @@ import io.mechanize.cli.client.Cluster;
 import io.mechanize.cli.client.FleetClient;
 import io.mechanize.cli.results.EventJson;
 import io.mechanize.cli.results.ProgressBar;
+import io.mechanize.cli.results.RunSummary;
 import io.mechanize.cli.results.RunTracker;
 import io.mechanize.cli.spec.RunPlan;
 import io.mechanize.cli.spec.SimulationSpec;
@@ -58,28 +59,6 @@ final class RunSession {
     }
 
     static void printSummary(Outcome outcome, PrintStream out) {
-        RunTracker t = outcome.tracker();
-        out.println();
-        out.printf("%-26s %s%n", "run", t.runId());
-        out.printf("%-26s %d (%d completed, %d failed or rejected, %d unfinished)%n", "simulations", t.total(),
-                t.completed(), t.failures(), t.total() - t.finished());
-        out.printf("%-26s %d / %d%n", "actions succeeded", t.actionsSucceeded(), t.actions());
-        out.printf("%-26s %d / %d%n", "evaluations passed", t.evaluationsPassed(), t.evaluations());
-        out.printf("%-26s %d ms / %d ms%n", "action time p50 / p95", t.actionMillisQuantile(0.50),
-                t.actionMillisQuantile(0.95));
-        out.printf("%-26s %.1f s%n", "wall time", outcome.wallTime().toMillis() / 1000.0);
-        if (!t.problems().isEmpty()) {
-            out.println();
-            out.println("problems:");
-            t.problems().stream().limit(20).forEach(p -> out.println("  " + p));
-            if (t.problems().size() > 20) {
-                out.printf("  ... and %d more%n", t.problems().size() - 20);
-            }
-        }
-        if (!outcome.finished()) {
-            out.println();
-            out.printf("timed out: %d simulations unfinished, e.g. %s%n", t.total() - t.finished(),
-                    t.unfinished().stream().limit(5).toList());
-        }
+        RunSummary.print(outcome.tracker(), outcome.wallTime(), outcome.finished(), out);
     }
 }

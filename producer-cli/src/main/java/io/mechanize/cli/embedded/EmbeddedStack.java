@@ -79,8 +79,17 @@ public final class EmbeddedStack implements AutoCloseable {
      * port 9404 is taken.
      */
     public Worker startWorker(int maxWorkspaces) {
-        WorkerConfig config = WorkerConfig.defaults(bootstrapServers(), schemaRegistryUrl())
-                .withMaxWorkspaces(maxWorkspaces).withMetricsPort(WorkerConfig.METRICS_OFF);
+        return startWorker(config -> config.withMaxWorkspaces(maxWorkspaces));
+    }
+
+    /**
+     * Starts a worker with the embedded defaults (no {@code /metrics} port) changed by {@code tune};
+     * tests use it for their own consumer group (a sweep only touches its own group's containers)
+     * and a short metrics interval.
+     */
+    public Worker startWorker(java.util.function.UnaryOperator<WorkerConfig> tune) {
+        WorkerConfig config = tune.apply(WorkerConfig.defaults(bootstrapServers(), schemaRegistryUrl())
+                .withMetricsPort(WorkerConfig.METRICS_OFF));
         Worker worker = Worker.start(config, LocalDocker.forWorker(config, Map.of()));
         workers.add(worker);
         return worker;
