@@ -17,6 +17,9 @@ jdk.net,jdk.security.auth,jdk.unsupported,jdk.zipfs,java.desktop,java.compiler,j
 
 log() { printf '[worker-image] %s\n' "$*"; }
 
+jdk_major="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$JDK/release" 2>/dev/null || true)"
+(( ${jdk_major:-0} >= 24 )) \
+  || { log "$JDK is not a JDK >= 24 (found '${jdk_major:-none}'): set JAVA_HOME to one (jlink makes the image's runtime)" >&2; exit 1; }
 [[ -f "$ROOT/producer-cli/target/mechanize-cli.jar" ]] \
   || { log "producer-cli/target/mechanize-cli.jar is missing: run mvn -B -DskipTests package first" >&2; exit 1; }
 if [[ ! -x "$HERE/target/jre/bin/java" ]]; then
@@ -26,8 +29,10 @@ if [[ ! -x "$HERE/target/jre/bin/java" ]]; then
     --compress=zip-6 --output "$HERE/target/jre"
 fi
 rm -rf "$HERE/target/app"
-mkdir -p "$HERE/target/app"
+mkdir -p "$HERE/target/app/lib" "$HERE/target/app/own"
 cp "$ROOT/producer-cli/target/mechanize-cli.jar" "$HERE/target/app/"
-cp -r "$ROOT/producer-cli/target/lib" "$HERE/target/app/lib"
+# third-party jars (a layer that stays cached across builds) apart from this project's own
+cp -p "$ROOT"/producer-cli/target/lib/*.jar "$HERE/target/app/lib/"
+mv "$HERE"/target/app/lib/mechanize-*.jar "$HERE/target/app/own/"
 docker build -q --label mechanize.image=worker -t "$IMAGE" "$HERE" >/dev/null
 log "built $IMAGE"

@@ -2,12 +2,14 @@ package io.mechanize.worker;
 
 import com.codahale.metrics.MetricRegistry;
 import io.mechanize.schemas.AvroTrust;
+import io.mechanize.schemas.ClientProperties;
 import io.mechanize.schemas.avro.SimulationCommand;
 import io.mechanize.schemas.avro.SimulationEvent;
 import io.mechanize.schemas.avro.WorkerMetrics;
 import io.mechanize.schemas.avro.WorkspaceState;
 import io.mechanize.schemas.wire.AvroDeserializer;
 import io.mechanize.schemas.wire.AvroSerializer;
+import io.mechanize.schemas.wire.RegistryClientSettings;
 import io.mechanize.schemas.wire.RestSchemaRegistryClient;
 import io.mechanize.worker.command.CommandHandler;
 import io.mechanize.worker.command.Events;
@@ -78,7 +80,8 @@ public final class Worker implements AutoCloseable {
         this.config = config;
         this.factory = factory;
         this.metrics = new FleetMetrics(new MetricRegistry()).registerJvmMetrics();
-        this.registry = new RestSchemaRegistryClient(config.schemaRegistryUrl());
+        this.registry = new RestSchemaRegistryClient(config.schemaRegistryUrl(),
+                RegistryClientSettings.from(config.kafkaOverrides(), config.schemaRegistryUrl()));
         this.table = new WorkspaceTable();
         this.lanes = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("mechanize-lane-", 0).factory());
         this.dispatcher = new KeyedDispatcher(lanes);
@@ -87,7 +90,7 @@ public final class Worker implements AutoCloseable {
 
         Properties common = new Properties();
         common.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        common.putAll(config.kafkaOverrides());
+        common.putAll(ClientProperties.kafkaOnly(config.kafkaOverrides()));
 
         this.admin = Admin.create(common);
         TopicBootstrap.ensureTopics(admin, config);
@@ -104,7 +107,7 @@ public final class Worker implements AutoCloseable {
                 CooperativeStickyAssignor.class.getName());
         consumerProps.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         consumerProps.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        consumerProps.putAll(config.kafkaOverrides());
+        consumerProps.putAll(ClientProperties.kafkaOnly(config.kafkaOverrides()));
         var consumer = new KafkaConsumer<byte[], byte[]>(consumerProps);
 
         Properties producerProps = new Properties();

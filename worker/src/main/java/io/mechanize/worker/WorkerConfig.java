@@ -26,8 +26,9 @@ import java.util.function.Consumer;
  *     commands of revoked partitions (default 30 s)
  * @param idleTimeout a live workspace with no command for this long is closed with reason
  *     {@code idle} (default 30 min)
- * @param kafkaOverrides extra client properties (security settings and the like), applied to
- *     every client last
+ * @param kafkaOverrides client properties of a secured cluster, applied to every client last: Kafka
+ *     keys ({@code security.protocol}, {@code sasl.*}, {@code ssl.*}) go to every Kafka client, the
+ *     registry client's ({@code basic.auth.*}, {@code schema.registry.ssl.*}) to the registry client
  * @param metricsHost the address {@code /metrics} binds to (default {@value #DEFAULT_METRICS_HOST}:
  *     every interface, so that Prometheus can scrape the worker from outside its host or pod)
  * @param metricsPort the port of {@code /metrics} (default {@value #DEFAULT_METRICS_PORT}, the
@@ -149,6 +150,18 @@ public record WorkerConfig(
     /** Publishes a {@code WorkerMetrics} snapshot every {@code interval} (zero: never). */
     public WorkerConfig withMetricsInterval(Duration interval) {
         return with(b -> b.metricsInterval = interval);
+    }
+
+    /** As the record's, with secrets of {@link #kafkaOverrides} hidden (it is logged). */
+    @Override
+    public String toString() {
+        return "WorkerConfig[bootstrapServers=" + bootstrapServers + ", schemaRegistryUrl=" + schemaRegistryUrl
+                + ", workerId=" + workerId + ", groupId=" + groupId + ", partitions=" + partitions
+                + ", replicationFactor=" + replicationFactor + ", maxWorkspaces=" + maxWorkspaces
+                + ", maxCommandBytes=" + maxCommandBytes + ", shutdownGrace=" + shutdownGrace + ", idleTimeout="
+                + idleTimeout + ", kafkaOverrides=" + io.mechanize.schemas.ClientProperties.redacted(kafkaOverrides)
+                + ", metricsHost=" + metricsHost + ", metricsPort=" + metricsPort + ", metricsInterval="
+                + metricsInterval + "]";
     }
 
     public boolean servesMetrics() {

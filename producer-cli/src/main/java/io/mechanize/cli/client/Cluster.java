@@ -2,11 +2,18 @@ package io.mechanize.cli.client;
 
 import static java.util.Objects.requireNonNull;
 
+import io.mechanize.schemas.ClientProperties;
+import io.mechanize.schemas.wire.RegistryClientSettings;
+import io.mechanize.schemas.wire.RestSchemaRegistryClient;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 
-/** Where the fleet's Kafka cluster and Schema Registry are, plus any client overrides. */
+/**
+ * Where the fleet's Kafka cluster and Schema Registry are, plus the client properties of a secured
+ * cluster: one map as in a Confluent {@code client.properties}, whose Kafka keys go to every Kafka
+ * client ({@link #kafkaProperties}) and whose registry keys to the registry client ({@link #registrySettings}).
+ */
 public record Cluster(String bootstrapServers, String schemaRegistryUrl, Map<String, String> kafkaOverrides) {
     public Cluster {
         requireNonNull(bootstrapServers, "bootstrapServers is null");
@@ -18,10 +25,31 @@ public record Cluster(String bootstrapServers, String schemaRegistryUrl, Map<Str
         this(bootstrapServers, schemaRegistryUrl, Map.of());
     }
 
+    /** Bootstrap servers and the Kafka keys of the overrides: what every Kafka client starts from. */
     public Properties clientProperties() {
         Properties props = new Properties();
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        props.putAll(kafkaOverrides);
+        props.putAll(kafkaProperties());
         return props;
+    }
+
+    /** The overrides a Kafka client takes (registry keys left out); apply them after a client's own settings. */
+    public Map<String, String> kafkaProperties() {
+        return ClientProperties.kafkaOnly(kafkaOverrides);
+    }
+
+    /** How the registry client authenticates and whom it trusts. */
+    public RegistryClientSettings registrySettings() {
+        return RegistryClientSettings.from(kafkaOverrides, schemaRegistryUrl);
+    }
+
+    public RestSchemaRegistryClient newRegistryClient() {
+        return new RestSchemaRegistryClient(schemaRegistryUrl, registrySettings());
+    }
+
+    @Override
+    public String toString() {
+        return "Cluster[" + bootstrapServers + ", " + schemaRegistryUrl + ", " + ClientProperties.redacted(kafkaOverrides)
+                + "]";
     }
 }

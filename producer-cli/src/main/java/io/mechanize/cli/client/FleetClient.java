@@ -48,14 +48,14 @@ public final class FleetClient implements AutoCloseable {
 
     public FleetClient(Cluster cluster) {
         this.cluster = cluster;
-        this.registry = new RestSchemaRegistryClient(cluster.schemaRegistryUrl());
+        this.registry = cluster.newRegistryClient();
         Properties props = cluster.clientProperties();
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        props.putAll(cluster.kafkaOverrides());
+        props.putAll(cluster.kafkaProperties());
         this.producer = new KafkaProducer<>(props);
         this.commands = new AvroSerializer<>(registry, SimulationCommand.getClassSchema());
     }
@@ -110,7 +110,7 @@ public final class FleetClient implements AutoCloseable {
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
-        props.putAll(cluster.kafkaOverrides());
+        props.putAll(cluster.kafkaProperties());
         var consumer = new KafkaConsumer<byte[], byte[]>(props);
         List<TopicPartition> partitions = consumer.partitionsFor(Topics.RESULTS, Duration.ofSeconds(30)).stream()
                 .map(p -> new TopicPartition(p.topic(), p.partition()))

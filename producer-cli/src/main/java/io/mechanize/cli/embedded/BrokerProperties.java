@@ -13,16 +13,19 @@ final class BrokerProperties {
     static Properties of(Path logDir, int brokerPort, int controllerPort, Map<String, String> overrides) {
         String host = EmbeddedKafkaBroker.HOST;
         String controller = EmbeddedKafkaBroker.CONTROLLER_LISTENER;
+        String client = EmbeddedKafkaBroker.CLIENT_LISTENER;
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
         props.put("node.id", Integer.toString(EmbeddedKafkaBroker.NODE_ID));
         // static voters: one controller, itself
         props.put("controller.quorum.voters", EmbeddedKafkaBroker.NODE_ID + "@" + host + ":" + controllerPort);
-        props.put("listeners", "PLAINTEXT://" + host + ":" + brokerPort + "," + controller + "://" + host + ":" + controllerPort);
-        props.put("advertised.listeners", "PLAINTEXT://" + host + ":" + brokerPort);
-        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + controller + ":PLAINTEXT");
+        // the client listener is named for its role; its protocol (PLAINTEXT, or SASL_PLAINTEXT with
+        // ScramSecurity) is the map's business
+        props.put("listeners", client + "://" + host + ":" + brokerPort + "," + controller + "://" + host + ":" + controllerPort);
+        props.put("advertised.listeners", client + "://" + host + ":" + brokerPort);
+        props.put("listener.security.protocol.map", client + ":PLAINTEXT," + controller + ":PLAINTEXT");
         props.put("controller.listener.names", controller);
-        props.put("inter.broker.listener.name", "PLAINTEXT");
+        props.put("inter.broker.listener.name", client);
         props.put("log.dirs", logDir.toString());
         // one node: every internal topic has one replica
         props.put("offsets.topic.replication.factor", "1");

@@ -47,6 +47,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     static final int NODE_ID = 1;
     static final String HOST = "127.0.0.1";
     static final String CONTROLLER_LISTENER = "CONTROLLER";
+    static final String CLIENT_LISTENER = "CLIENT";
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
     private static final int BIND_ATTEMPTS = 3;
 
@@ -55,10 +56,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final String clusterId;
     private final Path dataDir;
     private final boolean deleteDataDirOnClose;
+    private final ScramSecurity security;
     private boolean closed;
 
     private EmbeddedKafkaBroker(KafkaRaftServer server, int port, String clusterId, Path dataDir,
-            boolean deleteDataDirOnClose) {
+            boolean deleteDataDirOnClose, ScramSecurity security) {
+        this.security = security;
         this.server = server;
         this.port = port;
         this.clusterId = clusterId;
@@ -71,7 +74,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * already formatted directory keeps its data and cluster id).
      *
      * @param dataDir the log directory
-     * @param port the PLAINTEXT port on 127.0.0.1, or 0 for a free one
+     * @param port the client port on 127.0.0.1, or 0 for a free one
      */
     public static EmbeddedKafkaBroker start(Path dataDir, int port) {
         return start(dataDir, port, Map.of(), false);
@@ -93,6 +96,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      */
     public static EmbeddedKafkaBroker start(Path dataDir, int port, Map<String, String> overrides,
             boolean deleteDataDirOnClose) {
+        return start(dataDir, port, overrides, deleteDataDirOnClose, null);
+    }
+
+    /**
+     * Starts a broker whose client listener requires SASL/SCRAM and whose authorizer enforces ACLs
+     * ({@code security}'s users are created at format time); {@code overrides} win over both.
+     *
+     * @param security the users and the super user, or null for a PLAINTEXT broker without ACLs
+     */
+    public static EmbeddedKafkaBroker start(Path dataDir, int port, Map<String, String> overrides,
+            boolean deleteDataDirOnClose, ScramSecurity security) {
         requireNonNull(dataDir, "dataDir is null");
         requireNonNull(overrides, "overrides is null");
         if (port < 0 || port > 65535) {
@@ -106,13 +120,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         for (int attempt = 1; attempt <= BIND_ATTEMPTS; attempt++) {
             int brokerPort = port != 0 ? port : FreePorts.pick();
             int controllerPort = FreePorts.pick(brokerPort);
+            Map<String, String> brokerOverrides = new java.util.LinkedHashMap<>();
+            if (security != null) {
+                brokerOverrides.putAll(security.brokerProperties());
+            }
+            brokerOverrides.putAll(overrides);
             KafkaConfig config = KafkaConfig.fromProps(
-                    BrokerProperties.of(logDir, brokerPort, controllerPort, overrides), false);
-            String clusterId = format(config, logDir);
+                    BrokerProperties.of(logDir, brokerPort, controllerPort, brokerOverrides), false);
+            String clusterId = format(config, logDir, security);
             KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
             try {
                 server.startup();
-                var broker = new EmbeddedKafkaBroker(server, brokerPort, clusterId, logDir, deleteDataDirOnClose);
+                var broker = new EmbeddedKafkaBroker(server, brokerPort, clusterId, logDir, deleteDataDirOnClose,
+                        security);
                 broker.awaitReady();
                 log.info("Embedded Kafka broker ready at {} (cluster {}, data {}) in {} ms", broker.bootstrapServers(),
                         clusterId, logDir, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt));
@@ -137,6 +157,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** {@code 127.0.0.1:PORT}, for {@code bootstrap.servers}. */
     public String bootstrapServers() {
         return HOST + ":" + port;
+    }
+
+    /** The client properties that log in as {@code user} (empty for a PLAINTEXT broker). */
+    public Map<String, String> clientProperties(String user) {
+        return security == null ? Map.of() : security.clientProperties(user);
     }
 
     public int port() {
@@ -172,7 +197,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
 
     /** Formats the log dir like {@code kafka-storage format --ignore-formatted}; returns the cluster id in use. */
-    private static String format(KafkaConfig config, Path logDir) {
+    private static String format(KafkaConfig config, Path logDir, ScramSecurity security) {
         try {
             Files.createDirectories(logDir);
             String existing = DataDirs.clusterIdOf(logDir);
@@ -185,6 +210,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                     .setIgnoreFormatted(true)
                     .setControllerListenerName(CONTROLLER_LISTENER)
                     .setMetadataLogDirectory(config.metadataLogDir());
+            if (security != null) {
+                formatter.setScramArguments(security.formatterArguments());
+            }
             formatter.addDirectory(logDir.toString());
             formatter.run();
             return formatter.clusterId();
@@ -196,10 +224,14 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** Waits until an admin client sees this broker in the cluster metadata. */
     private void awaitReady() {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        try (Admin admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000))) {
+        Map<String, Object> adminConfig = new java.util.HashMap<>();
+        if (security != null) {
+            adminConfig.putAll(security.clientProperties(security.superUser()));
+        }
+        adminConfig.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        adminConfig.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+        adminConfig.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        try (Admin admin = Admin.create(adminConfig)) {
             Exception last = null;
             while (System.nanoTime() < deadline) {
                 try {

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,6 +34,15 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
     /** A registry that keeps its schemas in the compacted topic {@code _schemas} of this Kafka cluster. */
     public static EmbeddedSchemaRegistry start(String bootstrapServers, int port) {
         return start(KafkaSchemaStore.open(KafkaSchemaStore.Settings.defaults(bootstrapServers)), port);
+    }
+
+    /**
+     * A registry that keeps its schemas in {@code _schemas} of a secured cluster: {@code clientProperties}
+     * ({@code security.protocol}, {@code sasl.*}, {@code ssl.*}) go to every client of its store.
+     */
+    public static EmbeddedSchemaRegistry start(String bootstrapServers, Map<String, String> clientProperties, int port) {
+        return start(KafkaSchemaStore.open(KafkaSchemaStore.Settings.defaults(bootstrapServers)
+                .withClientProperties(clientProperties)), port);
     }
 
     /** A registry that forgets its schemas on close. */

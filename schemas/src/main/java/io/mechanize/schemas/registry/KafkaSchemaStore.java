@@ -1,5 +1,6 @@
 package io.mechanize.schemas.registry;
 
+import io.mechanize.schemas.ClientProperties;
 import io.mechanize.schemas.Topics;
 import java.time.Clock;
 import java.time.Duration;
@@ -44,9 +45,14 @@ public final class KafkaSchemaStore implements SchemaStore {
      * @param topic             the compacted topic of registrations (default {@code _schemas})
      * @param replicationFactor of the topic when this store creates it (default 1: a single-machine broker)
      * @param timeout           bound on creating the topic, reading it to its end, and each write (default 30 s)
+     * @param clientProperties  Kafka client settings for a secured cluster ({@code security.protocol},
+     *                          {@code sasl.*}, {@code ssl.*}); registry keys among them are ignored (default none)
      */
-    public record Settings(String bootstrapServers, String topic, short replicationFactor, Duration timeout) {
+    public record Settings(String bootstrapServers, String topic, short replicationFactor, Duration timeout,
+            Map<String, String> clientProperties) {
         public Settings {
+            clientProperties = Map.copyOf(ClientProperties.kafkaOnly(
+                    Objects.requireNonNull(clientProperties, "clientProperties is null")));
             Objects.requireNonNull(bootstrapServers, "bootstrapServers is null");
             Objects.requireNonNull(topic, "topic is null");
             Objects.requireNonNull(timeout, "timeout is null");
@@ -64,8 +70,24 @@ public final class KafkaSchemaStore implements SchemaStore {
             }
         }
 
+        public Settings(String bootstrapServers, String topic, short replicationFactor, Duration timeout) {
+            this(bootstrapServers, topic, replicationFactor, timeout, Map.of());
+        }
+
         public static Settings defaults(String bootstrapServers) {
             return new Settings(bootstrapServers, Topics.SCHEMAS, (short) 1, Duration.ofSeconds(30));
+        }
+
+        /** These settings with Kafka client properties for a secured cluster. */
+        public Settings withClientProperties(Map<String, String> properties) {
+            return new Settings(bootstrapServers, topic, replicationFactor, timeout, properties);
+        }
+
+        @Override
+        public String toString() {
+            return "Settings[bootstrapServers=" + bootstrapServers + ", topic=" + topic + ", replicationFactor="
+                    + replicationFactor + ", timeout=" + timeout + ", clientProperties="
+                    + ClientProperties.redacted(clientProperties) + "]";
         }
     }
 
@@ -89,6 +111,7 @@ public final class KafkaSchemaStore implements SchemaStore {
         Objects.requireNonNull(clock, "clock is null");
         ensureTopic(settings);
         Properties props = new Properties();
+        props.putAll(settings.clientProperties());
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -103,6 +126,7 @@ public final class KafkaSchemaStore implements SchemaStore {
     @Override
     public List<SchemaRecord> loadAll() {
         Properties props = new Properties();
+        props.putAll(settings.clientProperties());
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -166,8 +190,9 @@ public final class KafkaSchemaStore implements SchemaStore {
     }
 
     private static void ensureTopic(Settings settings) {
-        Map<String, Object> config = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers(),
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) settings.timeout().toMillis());
+        Map<String, Object> config = new java.util.HashMap<>(settings.clientProperties());
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) settings.timeout().toMillis());
         NewTopic topic = new NewTopic(settings.topic(), 1, settings.replicationFactor())
                 .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
         try (Admin admin = Admin.create(config)) {

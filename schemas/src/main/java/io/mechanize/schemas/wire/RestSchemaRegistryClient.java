@@ -36,6 +36,7 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient, Aut
     private final String baseUrl;
     private final Duration requestTimeout;
     private final HttpClient http;
+    private final java.util.Optional<String> authorization;
     private final OnceCache<SubjectSchema, Integer> ids = new OnceCache<>();
     private final OnceCache<Integer, Schema> schemas = new OnceCache<>();
 
@@ -43,15 +44,26 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient, Aut
     }
 
     public RestSchemaRegistryClient(String baseUrl) {
-        this(baseUrl, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT);
+        this(baseUrl, RegistryClientSettings.NONE);
+    }
+
+    /** A client that authenticates and trusts as {@code settings} say (HTTP Basic, a truststore for https). */
+    public RestSchemaRegistryClient(String baseUrl, RegistryClientSettings settings) {
+        this(baseUrl, settings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT);
     }
 
     public RestSchemaRegistryClient(String baseUrl, Duration connectTimeout, Duration requestTimeout) {
+        this(baseUrl, RegistryClientSettings.NONE, connectTimeout, requestTimeout);
+    }
+
+    public RestSchemaRegistryClient(String baseUrl, RegistryClientSettings settings, Duration connectTimeout,
+            Duration requestTimeout) {
+        Objects.requireNonNull(settings, "settings is null");
         Objects.requireNonNull(baseUrl, "schema registry url is null");
-        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        String trimmed = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
         URI uri;
         try {
-            uri = URI.create(this.baseUrl);
+            uri = URI.create(trimmed);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("schema registry url '" + baseUrl + "' is not an http(s) URL: "
                     + e.getMessage(), e);
@@ -59,11 +71,15 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient, Aut
         if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
             throw new IllegalArgumentException("schema registry url '" + baseUrl + "' is not an http(s) URL");
         }
+        // credentials in the URL are sent as a header (basic.auth.credentials.source=URL), never logged
+        this.baseUrl = uri.getRawUserInfo() == null ? trimmed : trimmed.replace(uri.getRawUserInfo() + "@", "");
         this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout is null");
-        this.http = HttpClient.newBuilder()
+        this.authorization = settings.authorizationHeader();
+        HttpClient.Builder builder = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Objects.requireNonNull(connectTimeout, "connectTimeout is null"))
-                .build();
+                .connectTimeout(Objects.requireNonNull(connectTimeout, "connectTimeout is null"));
+        settings.sslContext().ifPresent(builder::sslContext);
+        this.http = builder.build();
     }
 
     public String url() {
@@ -137,13 +153,14 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient, Aut
     }
 
     private JsonNode send(String method, String path, String body) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path))
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(baseUrl + path))
                 .timeout(requestTimeout)
                 .header("Accept", CONTENT_TYPE + ", application/json")
                 .header("Content-Type", CONTENT_TYPE)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
-                .build();
+                        : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        authorization.ifPresent(value -> builder.header("Authorization", value));
+        HttpRequest request = builder.build();
         HttpResponse<String> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
@@ -163,6 +180,12 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient, Aut
     }
 
     private JsonNode readAnswer(String method, String path, int status, String body) {
+        if (status == 401 || status == 403) {
+            throw new SchemaRegistryException(status, status, "schema registry " + baseUrl + " answered " + status
+                    + (status == 401 ? " (not authenticated: " : " (not authorized: ")
+                    + (authorization.isPresent() ? "check the user and password given" : "it needs credentials")
+                    + ", e.g. " + RegistryClientSettings.USER_INFO + "=USER:PASSWORD) to " + method + " " + path);
+        }
         JsonNode json;
         try {
             json = JSON.readTree(body == null ? "" : body);

@@ -101,6 +101,55 @@ class RestSchemaRegistryClientTest {
         }
 
         @Test
+        void sendsHttpBasicOnEveryRequestWhenGivenUserInfo() throws IOException {
+            var settings = RegistryClientSettings.from(java.util.Map.of(
+                    "basic.auth.credentials.source", "USER_INFO", "basic.auth.user.info", "fleet:s3cret"), null);
+            try (Stub stub = new Stub(200, "{\"id\":5,\"is_compatible\":true}");
+                 RestSchemaRegistryClient client = new RestSchemaRegistryClient(stub.url(), settings)) {
+                client.register("pets-value", PET);
+                client.isCompatible("pets-value", PET);
+
+                assertThat(stub.authorizations).containsExactly("Basic ZmxlZXQ6czNjcmV0", "Basic ZmxlZXQ6czNjcmV0");
+            }
+        }
+
+        @Test
+        void sendsNoAuthorizationWithoutCredentials() throws IOException {
+            try (Stub stub = new Stub(200, "{\"id\":5}");
+                 RestSchemaRegistryClient client = new RestSchemaRegistryClient(stub.url())) {
+                client.register("pets-value", PET);
+
+                assertThat(stub.authorizations).containsExactly("none");
+            }
+        }
+
+        @Test
+        void credentialsInTheUrlGoInTheHeaderAndNeverInMessages() throws IOException {
+            try (Stub stub = new Stub(200, "{\"id\":5}")) {
+                String url = stub.url().replace("http://", "http://fleet:s3cret@");
+                var settings = RegistryClientSettings.from(java.util.Map.of("basic.auth.credentials.source", "URL"), url);
+                try (RestSchemaRegistryClient client = new RestSchemaRegistryClient(url, settings)) {
+                    client.register("pets-value", PET);
+
+                    assertThat(stub.authorizations).containsExactly("Basic ZmxlZXQ6czNjcmV0");
+                    assertThat(client.url()).isEqualTo(stub.url());
+                }
+            }
+        }
+
+        @Test
+        void aRefusedCredentialSaysWhatToCheck() throws IOException {
+            try (Stub stub = new Stub(401, "{\"error_code\":401,\"message\":\"Unauthorized\"}");
+                 RestSchemaRegistryClient client = new RestSchemaRegistryClient(stub.url())) {
+                assertThatThrownBy(() -> client.schemaById(1))
+                        .isInstanceOfSatisfying(SchemaRegistryException.class,
+                                e -> assertThat(e.httpStatus()).isEqualTo(401))
+                        .hasMessage("schema registry " + stub.url() + " answered 401 (not authenticated: it needs"
+                                + " credentials, e.g. basic.auth.user.info=USER:PASSWORD) to GET /schemas/ids/1");
+            }
+        }
+
+        @Test
         void concurrentFirstCallsShareOneRequest() throws Exception {
             try (Stub stub = new Stub(200, "{\"id\":5}");
                  RestSchemaRegistryClient client = new RestSchemaRegistryClient(stub.url());
@@ -230,6 +279,8 @@ class RestSchemaRegistryClientTest {
     /** A loopback HTTP server that answers every request with one canned status and body. */
     static final class Stub implements AutoCloseable {
         final List<String> requests = new CopyOnWriteArrayList<>();
+        /** The Authorization header of each request ("none" when absent). */
+        final List<String> authorizations = new CopyOnWriteArrayList<>();
         private final HttpServer server;
         private final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         private final AtomicInteger status = new AtomicInteger();
@@ -241,6 +292,8 @@ class RestSchemaRegistryClientTest {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
             server.createContext("/", exchange -> {
                 requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getRawPath());
+                authorizations.add(java.util.Objects.requireNonNullElse(
+                        exchange.getRequestHeaders().getFirst("Authorization"), "none"));
                 exchange.getRequestBody().readAllBytes();
                 if (stalled) {
                     awaitRelease();

@@ -12,6 +12,8 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +64,14 @@ public final class TopicBootstrap {
                 admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
                 log.info("created topics {}", missing.stream().map(NewTopic::name).toList());
             } catch (ExecutionException e) {
+                if (e.getCause() instanceof TopicAuthorizationException
+                        || e.getCause() instanceof ClusterAuthorizationException) {
+                    // a secured cluster: listTopics shows only what this principal may describe, and
+                    // creating is the operator's job; a topic that is really missing fails at first use
+                    log.warn("not allowed to create topics {} on {} ({}); expecting them to exist",
+                            missing.stream().map(NewTopic::name).toList(), where, e.getCause().getMessage());
+                    return;
+                }
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw e;
                 }
