@@ -55,11 +55,18 @@ final class PendingReplies {
         }
     }
 
+    /** Told, on the reading thread and before the future completes, that the worker refused a seq. */
+    interface RejectionListener {
+        void rejected(String workspaceId, long seq);
+    }
+
     private final Map<Key, Pending> pending = new ConcurrentHashMap<>();
     private final Executor completions;
+    private final RejectionListener rejections;
 
-    PendingReplies(Executor completions) {
+    PendingReplies(Executor completions, RejectionListener rejections) {
         this.completions = completions;
+        this.rejections = rejections;
     }
 
     /** Registers a command before it is sent, so that no answer can come before its entry. */
@@ -85,8 +92,11 @@ final class PendingReplies {
         String ws = key.workspaceId();
         long seq = key.seq();
         switch (body) {
-            case CommandRejected r -> fail(key, p, new CommandFailedException(Reason.REJECTED, ws, seq,
-                    "rejected at stage " + r.getStage() + ": " + r.getReason(), event, null));
+            case CommandRejected r -> {
+                rejections.rejected(ws, seq);
+                fail(key, p, new CommandFailedException(Reason.REJECTED, ws, seq,
+                        "rejected at stage " + r.getStage() + ": " + r.getReason(), event, null));
+            }
             case WorkspaceFailed f -> fail(key, p, new CommandFailedException(Reason.WORKSPACE_FAILED, ws, seq,
                     "workspace failed at stage " + f.getStage() + ": " + f.getReason(), event, null));
             case WorkspaceRecovered ignored -> { }

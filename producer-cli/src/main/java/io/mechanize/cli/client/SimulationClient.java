@@ -65,8 +65,10 @@ import org.slf4j.LoggerFactory;
  * {@link Options#commandTimeout()}), not sent, or the client closed.
  *
  * <p>A command may be sent before the previous one of its workspace was answered: the worker runs
- * them in seq order anyway. A failed send leaves a gap in the workspace's seqs, so the workspace
- * refuses further commands here with the reason.
+ * them in seq order anyway. The worker applies no rejected command: when nothing was sent after
+ * it, the next command reuses its seq. A rejection with later commands in flight, or a failed
+ * send, leaves a gap in the workspace's seqs, so the workspace refuses further commands here with
+ * the reason.
  */
 public final class SimulationClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SimulationClient.class);
@@ -119,7 +121,7 @@ public final class SimulationClient implements AutoCloseable {
     private final AvroDeserializer<SimulationEvent> events;
     private final ExecutorService completions = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("mechanize-reply-", 0).factory());
-    private final PendingReplies replies = new PendingReplies(completions);
+    private final PendingReplies replies = new PendingReplies(completions, this::rejected);
     private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
     private final AtomicLong workspaceCounter = new AtomicLong();
     private final Thread reader;
@@ -262,8 +264,8 @@ public final class SimulationClient implements AutoCloseable {
             }
             if (lane.brokenBecause != null) {
                 return CompletableFuture.failedFuture(new CommandFailedException(Reason.NOT_SENT, workspaceId,
-                        lane.nextSeq, "an earlier command of this workspace was not sent (" + lane.brokenBecause
-                                + "), so later seqs would be refused", null, null));
+                        lane.nextSeq, "this workspace's seqs have a gap (" + lane.brokenBecause
+                                + "), so the worker would refuse every later command", null, null));
             }
             long seq = lane.nextSeq++;
             SimulationCommand command = SimulationCommand.newBuilder().setWorkspaceId(workspaceId)
@@ -287,6 +289,25 @@ public final class SimulationClient implements AutoCloseable {
             }
         }
         return answer.thenApply(reply::cast);
+    }
+
+    /**
+     * The worker applies no rejected command, so it still expects that seq. When nothing was sent
+     * after it, the next command takes the seq again; otherwise the commands in flight after it are
+     * rejected as gaps and the workspace takes no more commands here.
+     */
+    private void rejected(String workspaceId, long seq) {
+        Lane lane = lanes.get(workspaceId);
+        if (lane == null) {
+            return;
+        }
+        synchronized (lane) {
+            if (lane.nextSeq == seq + 1) {
+                lane.nextSeq = seq;
+            } else if (lane.nextSeq > seq + 1 && lane.brokenBecause == null) {
+                lane.brokenBecause = "seq " + seq + " was rejected while later commands were in flight";
+            }
+        }
     }
 
     private void notSent(Lane lane, String workspaceId, long seq, Throwable error) {

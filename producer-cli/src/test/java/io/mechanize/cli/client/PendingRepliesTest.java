@@ -20,13 +20,16 @@ import io.mechanize.schemas.avro.WorkspaceFailed;
 import io.mechanize.schemas.avro.WorkspaceRecovered;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 
 class PendingRepliesTest {
     private static final Instant T0 = Instant.parse("2025-01-01T00:00:00Z");
-    private final PendingReplies replies = new PendingReplies(Runnable::run);
+    private final List<String> rejections = new ArrayList<>();
+    private final PendingReplies replies = new PendingReplies(Runnable::run, (ws, seq) -> rejections.add(ws + "/" + seq));
 
     @Test
     void aBatchIsAnsweredWhenEveryActionHasAResult() {
@@ -92,6 +95,7 @@ class PendingRepliesTest {
                     assertThat(e.getMessage()).isEqualTo("ws seq 5: rejected at stage SEQUENCING: seq gap: expected seq 4");
                     assertThat(e.event()).isPresent();
                 });
+        assertThat(rejections).containsExactly("ws/5");
         assertThatThrownBy(failed::join).cause().isInstanceOfSatisfying(CommandFailedException.class, e -> {
             assertThat(e.reason()).isEqualTo(Reason.WORKSPACE_FAILED);
             assertThat(e.getMessage()).contains("at stage container: no such image");
