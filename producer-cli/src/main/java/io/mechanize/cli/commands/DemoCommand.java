@@ -1,5 +1,6 @@
 package io.mechanize.cli.commands;
 
+import io.mechanize.cli.dashboard.Dashboard;
 import io.mechanize.cli.embedded.EmbeddedStack;
 import io.mechanize.cli.spec.SimulationSpec;
 import io.mechanize.cli.spec.SpecException;
@@ -37,6 +38,14 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "10m", description = "Give up after this long. Default: ${DEFAULT-VALUE}.")
     String timeout;
 
+    @Option(names = "--dashboard", description = "Serve the live dashboard of the embedded stack while the demo runs "
+            + "(and, on a terminal, until Enter after the summary); prints its URL.")
+    boolean dashboard;
+
+    @Option(names = "--dashboard-port", defaultValue = "8265",
+            description = "Its port on 127.0.0.1 (0 = any free port). Default: ${DEFAULT-VALUE}.")
+    int dashboardPort;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -56,10 +65,20 @@ public final class DemoCommand implements Callable<Integer> {
             stack.startWorker(maxWorkspaces);
             System.err.printf("stack up in %.1f s: bootstrap.servers=%s schema.registry.url=%s%n",
                     (System.nanoTime() - started) / 1e9, stack.bootstrapServers(), stack.schemaRegistryUrl());
-            RunSession.Outcome outcome = RunSession.execute(stack.cluster(), specs, resultsOut, limit, System.err);
-            RunSession.printSummary(outcome, System.out);
-            boolean allCompleted = outcome.finished() && outcome.tracker().completed() == outcome.tracker().total();
-            return allCompleted ? 0 : 1;
+            try (Dashboard board = dashboard ? Dashboard.start(stack.cluster(), dashboardPort, Duration.ofHours(1))
+                    : null) {
+                if (board != null) {
+                    System.err.println("dashboard: " + board.url());
+                }
+                RunSession.Outcome outcome = RunSession.execute(stack.cluster(), specs, resultsOut, limit, System.err);
+                RunSession.printSummary(outcome, System.out);
+                if (board != null && System.console() != null) {
+                    System.err.println("dashboard still at " + board.url() + ": press Enter to stop");
+                    System.console().readLine();
+                }
+                boolean allCompleted = outcome.finished() && outcome.tracker().completed() == outcome.tracker().total();
+                return allCompleted ? 0 : 1;
+            }
         }
     }
 
