@@ -46,11 +46,16 @@ public final class LocalDocker implements WorkspaceFactory {
     }
 
     /** The default image, limits and policy: the warm pool keeps this key filled from the start. */
-    private static final CreateWorkspace DEFAULT_WORKSPACE = CreateWorkspace.newBuilder()
+    private static final CreateWorkspace DEFAULT_WORKSPACE = defaultWorkspace();
+
+    private static CreateWorkspace defaultWorkspace() {
+        io.mechanize.schemas.AvroTrust.trustContractClasses(); // builders deep-copy defaults
+        return CreateWorkspace.newBuilder()
             .setTask(TaskSpec.newBuilder().setTaskId("warm-pool").build())
             .setLimits(ResourceLimits.newBuilder().build())
             .setPolicy(SandboxPolicy.newBuilder().build())
             .build();
+    }
 
     /**
      * @param workerId the worker whose containers these are (their {@code mechanize.worker} label)

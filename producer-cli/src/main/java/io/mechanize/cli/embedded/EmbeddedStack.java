@@ -79,8 +79,13 @@ public final class EmbeddedStack implements AutoCloseable {
      * port 9404 is taken.
      */
     public Worker startWorker(int maxWorkspaces) {
+        return startWorker(c -> c.maxWorkspaces = maxWorkspaces);
+    }
+
+    /** Starts a worker with the embedded defaults (warm pool on, no {@code /metrics}) changed by {@code changes}. */
+    public Worker startWorker(java.util.function.Consumer<WorkerConfig.Builder> changes) {
         WorkerConfig config = WorkerConfig.defaults(bootstrapServers(), schemaRegistryUrl())
-                .withMaxWorkspaces(maxWorkspaces).withMetricsPort(WorkerConfig.METRICS_OFF);
+                .withMetricsPort(WorkerConfig.METRICS_OFF).with(changes);
         Worker worker = Worker.start(config, LocalDocker.forWorker(config, Map.of()));
         workers.add(worker);
         return worker;
