@@ -1,5 +1,6 @@
 package io.mechanize.cli;
 
+import io.mechanize.cli.commands.BenchCommand;
 import io.mechanize.cli.commands.DemoCommand;
 import io.mechanize.cli.commands.RunCommand;
 import io.mechanize.cli.commands.StackCommand;
@@ -12,10 +13,10 @@ import picocli.CommandLine.Command;
 @Command(name = "mechanize", mixinStandardHelpOptions = true, version = "mechanize fleet 0.1.0",
         description = "Run AI-agent software-engineering simulations on a Kafka-driven fleet of Docker workspaces.",
         subcommands = {DemoCommand.class, RunCommand.class, SubmitCommand.class, WorkerCommand.class,
-                StackCommand.class, CommandLine.HelpCommand.class})
+                StackCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Commands whose console belongs to a progress bar and a summary: quiet logs unless asked. */
-    private static final Set<String> INTERACTIVE = Set.of("demo", "run", "submit", "stack");
+    private static final Set<String> INTERACTIVE = Set.of("demo", "run", "submit", "stack", "bench");
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
