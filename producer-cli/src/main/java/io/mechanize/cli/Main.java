@@ -1,6 +1,7 @@
 package io.mechanize.cli;
 
 import io.mechanize.cli.commands.DashboardCommand;
+import io.mechanize.cli.commands.BenchCommand;
 import io.mechanize.cli.commands.DemoCommand;
 import io.mechanize.cli.commands.ExportCommand;
 import io.mechanize.cli.commands.ResultsCommand;
@@ -17,12 +18,12 @@ import picocli.CommandLine.Command;
         description = "Run AI-agent software-engineering simulations on a Kafka-driven fleet of Docker workspaces.",
         subcommands = {DemoCommand.class, RunCommand.class, SubmitCommand.class, WorkerCommand.class,
                 StackCommand.class, ResultsCommand.class, ExportCommand.class, WatchCommand.class,
-                DashboardCommand.class,
+                DashboardCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Commands whose console belongs to a progress bar and a summary: quiet logs unless asked. */
     private static final Set<String> INTERACTIVE = Set.of("demo", "run", "submit", "stack", "results", "export",
-            "dashboard");
+            "dashboard", "bench");
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

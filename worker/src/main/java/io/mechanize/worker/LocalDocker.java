@@ -1,6 +1,9 @@
 package io.mechanize.worker;
 
 import io.mechanize.schemas.avro.CreateWorkspace;
+import io.mechanize.schemas.avro.ResourceLimits;
+import io.mechanize.schemas.avro.SandboxPolicy;
+import io.mechanize.schemas.avro.TaskSpec;
 import io.mechanize.worker.actions.DockerWorkspace;
 import io.mechanize.worker.sandbox.DockerEngine;
 import io.mechanize.worker.sandbox.DockerWorkspaceFactory;
@@ -35,7 +38,23 @@ public final class LocalDocker implements WorkspaceFactory {
     public static LocalDocker forWorker(WorkerConfig config, Map<String, String> extraLabels) {
         Map<String, String> labels = new java.util.HashMap<>(extraLabels);
         labels.put(LABEL_GROUP, config.groupId());
-        return workspaceFactory(config.workerId(), labels);
+        DockerEngine engine = DockerEngine.fromEnvironment();
+        var factory = new DockerWorkspaceFactory(engine, config.workerId(), labels, DockerWorkspace::new,
+                Clock.systemUTC(), config.poolSize());
+        factory.prewarm(DEFAULT_WORKSPACE);
+        return new LocalDocker(engine, factory);
+    }
+
+    /** The default image, limits and policy: the warm pool keeps this key filled from the start. */
+    private static final CreateWorkspace DEFAULT_WORKSPACE = defaultWorkspace();
+
+    private static CreateWorkspace defaultWorkspace() {
+        io.mechanize.schemas.AvroTrust.trustContractClasses(); // builders deep-copy defaults
+        return CreateWorkspace.newBuilder()
+            .setTask(TaskSpec.newBuilder().setTaskId("warm-pool").build())
+            .setLimits(ResourceLimits.newBuilder().build())
+            .setPolicy(SandboxPolicy.newBuilder().build())
+            .build();
     }
 
     /**

@@ -36,6 +36,9 @@ import java.util.function.Consumer;
  *     one host; {@value #METRICS_OFF}: no HTTP server)
  * @param metricsInterval how often a {@code WorkerMetrics} snapshot goes to
  *     {@code mechanize.metrics} (default 10 s; zero: never)
+ * @param poolSize started, hardened containers kept warm per (image, limits, runtime, network), for
+ *     the default image and limits and for those used in the last 10 minutes (default
+ *     {@value #DEFAULT_POOL_SIZE}; 0: no pool, each workspace starts its own container)
  */
 public record WorkerConfig(
         String bootstrapServers,
@@ -51,7 +54,8 @@ public record WorkerConfig(
         Map<String, String> kafkaOverrides,
         String metricsHost,
         int metricsPort,
-        Duration metricsInterval) {
+        Duration metricsInterval,
+        int poolSize) {
 
     public static final String DEFAULT_GROUP_ID = "mechanize-workers";
     public static final int DEFAULT_PARTITIONS = 12;
@@ -63,6 +67,7 @@ public record WorkerConfig(
     public static final int DEFAULT_METRICS_PORT = 9404;
     public static final int METRICS_OFF = -1;
     public static final Duration DEFAULT_METRICS_INTERVAL = Duration.ofSeconds(10);
+    public static final int DEFAULT_POOL_SIZE = 8;
 
     public WorkerConfig {
         requireNonNull(bootstrapServers, "bootstrapServers is null");
@@ -94,9 +99,22 @@ public record WorkerConfig(
         if (maxWorkspaces < 1) {
             throw new IllegalArgumentException("maxWorkspaces must be at least 1, got " + maxWorkspaces);
         }
+        if (poolSize < 0) {
+            throw new IllegalArgumentException("poolSize must be 0 (off) or more, got " + poolSize);
+        }
         if (maxCommandBytes < 1024) {
             throw new IllegalArgumentException("maxCommandBytes must be at least 1024, got " + maxCommandBytes);
         }
+    }
+
+    /** The configuration before the warm pool, with its default pool size. */
+    public WorkerConfig(String bootstrapServers, String schemaRegistryUrl, String workerId, String groupId,
+            int partitions, short replicationFactor, int maxWorkspaces, int maxCommandBytes, Duration shutdownGrace,
+            Duration idleTimeout, Map<String, String> kafkaOverrides, String metricsHost, int metricsPort,
+            Duration metricsInterval) {
+        this(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions, replicationFactor, maxWorkspaces,
+                maxCommandBytes, shutdownGrace, idleTimeout, kafkaOverrides, metricsHost, metricsPort, metricsInterval,
+                DEFAULT_POOL_SIZE);
     }
 
     /** A configuration with every default, for the given cluster. */
@@ -104,7 +122,7 @@ public record WorkerConfig(
         return new WorkerConfig(bootstrapServers, schemaRegistryUrl, WorkerIds.generate(), DEFAULT_GROUP_ID,
                 DEFAULT_PARTITIONS, (short) 0, DEFAULT_MAX_WORKSPACES, DEFAULT_MAX_COMMAND_BYTES,
                 DEFAULT_SHUTDOWN_GRACE, DEFAULT_IDLE_TIMEOUT, Map.of(), DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT,
-                DEFAULT_METRICS_INTERVAL);
+                DEFAULT_METRICS_INTERVAL, DEFAULT_POOL_SIZE);
     }
 
     /** A copy with some values changed: {@code config.with(b -> b.maxWorkspaces = 4)}. */
@@ -161,7 +179,12 @@ public record WorkerConfig(
                 + ", maxCommandBytes=" + maxCommandBytes + ", shutdownGrace=" + shutdownGrace + ", idleTimeout="
                 + idleTimeout + ", kafkaOverrides=" + io.mechanize.schemas.ClientProperties.redacted(kafkaOverrides)
                 + ", metricsHost=" + metricsHost + ", metricsPort=" + metricsPort + ", metricsInterval="
-                + metricsInterval + "]";
+                + metricsInterval + ", poolSize=" + poolSize + "]";
+    }
+
+    /** Keeps {@code size} warm containers per key (0: no pool). */
+    public WorkerConfig withPoolSize(int size) {
+        return with(b -> b.poolSize = size);
     }
 
     public boolean servesMetrics() {
@@ -188,6 +211,7 @@ public record WorkerConfig(
         public String metricsHost;
         public int metricsPort;
         public Duration metricsInterval;
+        public int poolSize;
 
         Builder(WorkerConfig c) {
             bootstrapServers = c.bootstrapServers;
@@ -204,12 +228,13 @@ public record WorkerConfig(
             metricsHost = c.metricsHost;
             metricsPort = c.metricsPort;
             metricsInterval = c.metricsInterval;
+            poolSize = c.poolSize;
         }
 
         public WorkerConfig build() {
             return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions,
                     replicationFactor, maxWorkspaces, maxCommandBytes, shutdownGrace, idleTimeout, kafkaOverrides,
-                    metricsHost, metricsPort, metricsInterval);
+                    metricsHost, metricsPort, metricsInterval, poolSize);
         }
     }
 }

@@ -62,7 +62,7 @@ class BackpressureIT {
             try (EmbeddedSchemaRegistry registry = EmbeddedSchemaRegistry.start(kafka.getBootstrapServers(), 0);
                     RestSchemaRegistryClient client = new RestSchemaRegistryClient(registry.url())) {
                 WorkerConfig config = WorkerConfig.defaults(kafka.getBootstrapServers(), registry.url())
-                        .withPartitions(2).withMaxWorkspaces(CAPACITY)
+                        .withPartitions(2).withMaxWorkspaces(CAPACITY).withPoolSize(0)
                         .withKafkaOverrides(Map.of(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "8000"));
                 Worker worker = Worker.start(config,
                         LocalDocker.forWorker(config, Map.of("mechanize.test", "true")));

@@ -66,6 +66,11 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     String metricsInterval;
 
+    @Option(names = "--pool-size", defaultValue = "" + WorkerConfig.DEFAULT_POOL_SIZE,
+            description = "Started, hardened containers kept warm per image and limits (the default ones and those "
+                    + "used in the last 10 minutes); 0: none. Default: ${DEFAULT-VALUE}.")
+    int poolSize;
+
     @Override
     public Integer call() throws Exception {
         WorkerConfig defaults = WorkerConfig.defaults("", "");
@@ -74,7 +79,7 @@ public final class WorkerCommand implements Callable<Integer> {
                 workerId == null ? defaults.workerId() : workerId, groupId, partitions, replicationFactor,
                 maxWorkspaces, maxCommandBytes, Durations.parse(shutdownGrace, spec),
                 Durations.parse(idleTimeout, spec), target.kafkaOverrides(), metricsHost, metricsPort,
-                Durations.parse(metricsInterval, spec));
+                Durations.parse(metricsInterval, spec)).withPoolSize(poolSize);
         Worker worker = Worker.start(config, LocalDocker.forWorker(config, Map.of()));
         Thread hook = new Thread(worker::close, "mechanize-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

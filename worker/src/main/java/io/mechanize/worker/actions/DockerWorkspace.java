@@ -82,6 +82,11 @@ public final class DockerWorkspace implements Workspace {
     }
 
     @Override
+    public boolean fromPool() {
+        return container.fromPool();
+    }
+
+    @Override
     public int snapshotFiles() {
         return snapshotFiles;
     }

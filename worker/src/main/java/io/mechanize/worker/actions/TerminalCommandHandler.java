@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * leaves the session usable.
  */
 final class TerminalCommandHandler {
-    static final String DEFAULT_SESSION = "default";
+    static final String DEFAULT_SESSION = SandboxContainer.DEFAULT_SESSION;
     private static final Pattern SESSION_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
     private final SandboxContainer container;

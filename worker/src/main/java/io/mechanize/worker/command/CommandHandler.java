@@ -167,10 +167,11 @@ public final class CommandHandler {
                 .setImage(create.getImage())
                 .setRuntime(create.getPolicy().getRuntime())
                 .setReadyMs(readyMs)
-                .setFromPool(false)
+                .setFromPool(workspace.fromPool())
                 .setSnapshotFiles(workspace.snapshotFiles())
                 .build();
-        log.info("workspace ready in {} ms (container {})", readyMs, shortId(workspace.containerId()));
+        log.info("workspace ready in {} ms (container {}{})", readyMs, shortId(workspace.containerId()),
+                workspace.fromPool() ? ", from the warm pool" : "");
         return CommandOutcome.of(List.of(events.answer(in, created)), active);
     }
 

@@ -104,6 +104,12 @@ public record ContainerSpec(
                 NETWORK_NONE);
     }
 
+    /** The same container with other labels (a warm pool's key has none; its containers have the pool's). */
+    public ContainerSpec withLabels(Map<String, String> newLabels) {
+        return new ContainerSpec(image, newLabels, memoryBytes, nanoCpus, pidsLimit, workspaceBytes, tmpBytes, runtime,
+                networkMode);
+    }
+
     /** Sets every container setting on {@code cmd}; nothing else touches a create command. */
     public CreateContainerCmd applyTo(CreateContainerCmd cmd) {
         HostConfig host = HostConfig.newHostConfig()

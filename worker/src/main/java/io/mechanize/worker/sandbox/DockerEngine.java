@@ -25,6 +25,12 @@ import org.slf4j.LoggerFactory;
 public final class DockerEngine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DockerEngine.class);
     public static final String DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+    /**
+     * Each live workspace holds two attached streams (its shell session and its usage probe) for
+     * its whole life, pooled containers too: 64 connections starved creates at about 30
+     * workspaces (requests waited 180 s for a connection). Unix-socket connections are cheap.
+     */
+    static final int MAX_CONNECTIONS = 2048;
 
     private final DockerClient client;
     private final DockerHttpClient http;
@@ -73,7 +79,7 @@ public final class DockerEngine implements AutoCloseable {
         DockerHttpClient http = new ZerodepDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
                 .sslConfig(config.getSSLConfig())
-                .maxConnections(64)
+                .maxConnections(MAX_CONNECTIONS)
                 .connectionTimeout(Duration.ofSeconds(10))
                 .build();
         return new DockerEngine(DockerClientImpl.getInstance(config, http), http, "?", apiVersion.getVersion());

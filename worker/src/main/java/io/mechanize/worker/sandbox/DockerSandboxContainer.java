@@ -159,6 +159,19 @@ final class DockerSandboxContainer implements SandboxContainer {
         return session;
     }
 
+    /**
+     * Starts the named shell session and the usage probe ahead of the first action (for a pooled
+     * container, so that the workspace's first command pays for neither).
+     */
+    void prestart(String session) throws WorkspaceException {
+        if (!sessions.containsKey(session)) {
+            startSession(session);
+        }
+        if (probe == null) {
+            probe = UsageProbe.start(client, id);
+        }
+    }
+
     /** Stops listening to a session's driver (a hung driver is left to the container's removal). */
     private void retire(ShellSession session) {
         sessions.remove(session.name(), session);

@@ -40,6 +40,10 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
     private final Clock clock;
     /** container id to container, for every container this factory created and not yet removed. */
     private final Map<String, SandboxContainer> held = new ConcurrentHashMap<>();
+    /** Warm containers, or null when the pool is off. */
+    private final WarmPool pool;
+    /** How long a pool key nobody takes is still refilled. */
+    static final Duration POOL_KEY_TTL = Duration.ofMinutes(10);
 
     /**
      * @param engine the shared Docker client; not closed by this factory
@@ -50,11 +54,42 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
      */
     public DockerWorkspaceFactory(
             DockerEngine engine, String workerId, Map<String, String> extraLabels, WorkspaceBinder binder, Clock clock) {
+        this(engine, workerId, extraLabels, binder, clock, 0);
+    }
+
+    /**
+     * @param poolSize containers kept started and warm per (image, limits, runtime, network) in a
+     *     {@link WarmPool}; 0: no pool, every workspace starts its own container
+     */
+    public DockerWorkspaceFactory(DockerEngine engine, String workerId, Map<String, String> extraLabels,
+            WorkspaceBinder binder, Clock clock, int poolSize) {
+        if (poolSize < 0) {
+            throw new IllegalArgumentException("poolSize must be 0 (off) or more, got " + poolSize);
+        }
         this.engine = requireNonNull(engine, "engine is null");
         this.workerId = requireNonNull(workerId, "workerId is null");
         this.extraLabels = Map.copyOf(requireNonNull(extraLabels, "extraLabels is null"));
         this.binder = requireNonNull(binder, "binder is null");
         this.clock = requireNonNull(clock, "clock is null");
+        Map<String, String> poolLabels = new HashMap<>(this.extraLabels);
+        poolLabels.put(ContainerSpec.LABEL_MANAGED, "true");
+        poolLabels.put(ContainerSpec.LABEL_WORKER, workerId);
+        this.pool = poolSize == 0 ? null : new WarmPool(poolSize, POOL_KEY_TTL, poolLabels, this::startWarm, clock);
+    }
+
+    /**
+     * Keeps the pool filled for {@code template}'s image, limits and policy from now on, before
+     * any workspace asks (the fleet's usual settings). Does nothing when the pool is off.
+     */
+    public void prewarm(CreateWorkspace template) {
+        if (pool != null) {
+            pool.prime(ContainerSpec.forWorkspace(new WorkspaceRef("pool", "pool", workerId), template, extraLabels));
+        }
+    }
+
+    /** Containers ready in the warm pool now (0 when it is off). */
+    public int pooledContainers() {
+        return pool == null ? 0 : pool.ready();
     }
 
     @Override
@@ -72,10 +107,38 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
             throw new WorkspaceException("create", e.getMessage(), e);
         }
         SnapshotPlacement.Tar snapshot = new SnapshotPlacement(engine.client(), clock).fetch(command, spec.labels());
-        SandboxContainer container = start(spec);
+        SandboxContainer pooled = pool == null ? null : pool.take(spec);
+        if (pooled != null) {
+            log.info("container {} taken from the warm pool for workspace {} (run {})", pooled.id(), ref.workspaceId(),
+                    ref.runId());
+            try {
+                return place(ref, command, pooled, snapshot, true);
+            } catch (WorkspaceException | RuntimeException e) {
+                // a pooled container that went bad while it waited costs a cold start, not the workspace
+                log.warn("pooled container {} failed for workspace {}: {}; starting a new one", pooled.id(),
+                        ref.workspaceId(), e.getMessage());
+            }
+        }
+        return place(ref, command, start(spec), snapshot, false);
+    }
+
+    private Workspace place(WorkspaceRef ref, CreateWorkspace command, SandboxContainer container,
+            SnapshotPlacement.Tar snapshot, boolean fromPool) throws WorkspaceException {
         try {
             int files = SnapshotPlacement.place(container, snapshot);
-            return binder.bind(ref, command, new HeldContainer(container), files);
+            return binder.bind(ref, command, new HeldContainer(container, fromPool), files);
+        } catch (WorkspaceException | RuntimeException e) {
+            forget(container);
+            throw e;
+        }
+    }
+
+    /** A pooled container: started, its default shell session and usage probe running. */
+    private SandboxContainer startWarm(ContainerSpec spec) throws WorkspaceException {
+        SandboxContainer container = start(spec);
+        try {
+            ((DockerSandboxContainer) container).prestart(SandboxContainer.DEFAULT_SESSION);
+            return container;
         } catch (WorkspaceException | RuntimeException e) {
             forget(container);
             throw e;
@@ -102,7 +165,8 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
             throw new WorkspaceException("create", "starting container " + id + " from " + spec.image() + " failed: "
                     + e.getMessage(), e);
         }
-        log.info("container {} started for workspace {} (run {})", id, spec.labels().get(ContainerSpec.LABEL_WORKSPACE),
+        log.info("container {} started for workspace {} (run {})", id,
+                spec.labels().getOrDefault(ContainerSpec.LABEL_WORKSPACE, "(warm pool)"),
                 spec.labels().get(ContainerSpec.LABEL_RUN));
         return container;
     }
@@ -157,10 +221,11 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
             return "it has no " + ContainerSpec.LABEL_WORKER + " label";
         }
         if (owner.equals(workerId)) {
-            if (held.containsKey(containerId) || inUse.contains(workspace)) {
+            if (held.containsKey(containerId) || (workspace != null && inUse.contains(workspace))) {
                 return null;
             }
-            return "workspace " + workspace + " of this worker is not in use";
+            return workspace == null ? "a pooled container this worker no longer holds"
+                    : "workspace " + workspace + " of this worker is not in use";
         }
         return liveWorkerIds.contains(owner) ? null : "its worker " + owner + " is not live";
     }
@@ -190,6 +255,9 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
 
     @Override
     public void close() {
+        if (pool != null) {
+            pool.close();
+        }
         for (SandboxContainer c : List.copyOf(held.values())) {
             forget(c);
         }
@@ -198,9 +266,16 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
     /** Lets the factory forget a container when its workspace closes it. */
     private final class HeldContainer implements SandboxContainer {
         private final SandboxContainer delegate;
+        private final boolean fromPool;
 
-        HeldContainer(SandboxContainer delegate) {
+        HeldContainer(SandboxContainer delegate, boolean fromPool) {
             this.delegate = delegate;
+            this.fromPool = fromPool;
+        }
+
+        @Override
+        public boolean fromPool() {
+            return fromPool;
         }
 
         @Override

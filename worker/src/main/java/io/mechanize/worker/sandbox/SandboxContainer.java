@@ -11,6 +11,9 @@ import java.util.Map;
  */
 public interface SandboxContainer extends AutoCloseable {
 
+    /** The session a terminal command uses when it names none; pooled containers start it ahead. */
+    String DEFAULT_SESSION = "default";
+
     /** The engine's container id. */
     String id();
 
@@ -50,6 +53,11 @@ public interface SandboxContainer extends AutoCloseable {
      */
     default UsageWindow openUsageWindow() {
         return UsageReport::unmeasured;
+    }
+
+    /** Whether the container came started and warm from a {@link WarmPool} rather than for this workspace. */
+    default boolean fromPool() {
+        return false;
     }
 
     /** Removes the container (force). Idempotent. */

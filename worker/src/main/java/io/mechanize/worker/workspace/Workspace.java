@@ -17,6 +17,11 @@ public interface Workspace extends AutoCloseable {
     /** The engine's id of the container that holds the workspace. */
     String containerId();
 
+    /** Whether its container was taken ready from a warm pool (WorkspaceCreated.from_pool). */
+    default boolean fromPool() {
+        return false;
+    }
+
     /** Number of snapshot files placed at creation. */
     int snapshotFiles();
 

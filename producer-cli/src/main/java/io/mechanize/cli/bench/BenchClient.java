@@ -1,0 +1,162 @@
+package io.mechanize.cli.bench;
+
+import io.mechanize.cli.client.Cluster;
+import io.mechanize.schemas.Topics;
+import io.mechanize.schemas.avro.Action;
+import io.mechanize.schemas.avro.ActionBatch;
+import io.mechanize.schemas.avro.CloseWorkspace;
+import io.mechanize.schemas.avro.CreateWorkspace;
+import io.mechanize.schemas.avro.CriterionType;
+import io.mechanize.schemas.avro.EvaluateWorkspace;
+import io.mechanize.schemas.avro.EvaluationCriterion;
+import io.mechanize.schemas.avro.ResourceLimits;
+import io.mechanize.schemas.avro.SandboxPolicy;
+import io.mechanize.schemas.avro.SimulationCommand;
+import io.mechanize.schemas.avro.SimulationEvent;
+import io.mechanize.schemas.avro.TaskSpec;
+import io.mechanize.schemas.avro.TerminalCommandAction;
+import io.mechanize.schemas.wire.AvroDeserializer;
+import io.mechanize.schemas.wire.AvroSerializer;
+import io.mechanize.schemas.wire.RestSchemaRegistryClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The benchmark's own producer and results reader: sends single commands with their seq, and
+ * stamps every result event with the moment the reader saw it ({@code System.nanoTime}), so that
+ * submit-to-result latency is measured on one clock.
+ */
+final class BenchClient implements AutoCloseable {
+    /** A result event and when it reached this reader. */
+    record Arrival(SimulationEvent event, long arrivedNanos) {}
+
+    private final RestSchemaRegistryClient registry;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final AvroSerializer<SimulationCommand> commands;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final AvroDeserializer<SimulationEvent> events;
+    private final LinkedBlockingQueue<Arrival> arrivals = new LinkedBlockingQueue<>();
+    private final Map<String, AtomicLong> nextSeq = new ConcurrentHashMap<>();
+    private final Thread reader;
+    private volatile boolean running = true;
+    final String runId;
+
+    BenchClient(Cluster cluster, String runId) {
+        this.runId = runId;
+        this.registry = new RestSchemaRegistryClient(cluster.schemaRegistryUrl());
+        Properties p = cluster.clientProperties();
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        this.producer = new KafkaProducer<>(p);
+        this.commands = new AvroSerializer<>(registry, SimulationCommand.getClassSchema());
+        Properties c = cluster.clientProperties();
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "5");
+        this.consumer = new KafkaConsumer<>(c);
+        this.events = new AvroDeserializer<>(registry, SimulationEvent.class);
+        List<TopicPartition> partitions = consumer.partitionsFor(Topics.RESULTS, Duration.ofSeconds(30)).stream()
+                .map(x -> new TopicPartition(x.topic(), x.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToEnd(partitions);
+        partitions.forEach(consumer::position);
+        this.reader = Thread.ofPlatform().name("bench-results").daemon().start(this::read);
+    }
+
+    private void read() {
+        while (running) {
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
+                long now = System.nanoTime();
+                SimulationEvent e = events.deserialize(r.topic(), r.value());
+                if (runId.equals(e.getRunId())) {
+                    arrivals.add(new Arrival(e, now));
+                }
+            }
+        }
+    }
+
+    /** The next arrival, or null after {@code timeout}. */
+    Arrival next(Duration timeout) throws InterruptedException {
+        return arrivals.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Sends one command for {@code workspaceId} with its next seq; returns the send time ({@code nanoTime}). */
+    long send(String workspaceId, Object body) {
+        long seq = nextSeq.computeIfAbsent(workspaceId, k -> new AtomicLong()).getAndIncrement();
+        SimulationCommand command = SimulationCommand.newBuilder().setWorkspaceId(workspaceId).setRunId(runId)
+                .setSeq(seq).setSubmittedAt(Instant.now()).setBody(body).build();
+        byte[] value = commands.serialize(Topics.COMMANDS, command);
+        long sent = System.nanoTime();
+        producer.send(new ProducerRecord<>(Topics.COMMANDS, workspaceId.getBytes(StandardCharsets.UTF_8), value));
+        return sent;
+    }
+
+    void flush() {
+        producer.flush();
+    }
+
+    static CreateWorkspace create(String taskId, String image) {
+        return CreateWorkspace.newBuilder()
+                .setTask(TaskSpec.newBuilder().setTaskId(taskId)
+                        .setEvaluationCriteria(List.of(EvaluationCriterion.newBuilder().setType(CriterionType.COMMAND)
+                                .setCommand("true").build()))
+                        .build())
+                .setLimits(ResourceLimits.newBuilder().build())
+                .setPolicy(SandboxPolicy.newBuilder().build())
+                .setImage(image)
+                .build();
+    }
+
+    static ActionBatch trues(int count) {
+        List<Action> actions = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            actions.add(Action.newBuilder().setActionId("a" + i)
+                    .setPayload(TerminalCommandAction.newBuilder().setCommand("true").build()).build());
+        }
+        return ActionBatch.newBuilder().setActions(actions).build();
+    }
+
+    static EvaluateWorkspace evaluate() {
+        return EvaluateWorkspace.newBuilder().build();
+    }
+
+    static CloseWorkspace closeCommand() {
+        return CloseWorkspace.newBuilder().setReason("bench").build();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            reader.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        producer.close(Duration.ofSeconds(5));
+        consumer.close(Duration.ofSeconds(2));
+        registry.close();
+    }
+}

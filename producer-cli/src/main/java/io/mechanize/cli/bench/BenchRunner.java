@@ -1,0 +1,321 @@
+package io.mechanize.cli.bench;
+
+import static java.util.Objects.requireNonNull;
+
+import io.mechanize.cli.client.Cluster;
+import io.mechanize.schemas.avro.ActionResult;
+import io.mechanize.schemas.avro.CommandRejected;
+import io.mechanize.schemas.avro.EvaluationMetrics;
+import io.mechanize.schemas.avro.SimulationEvent;
+import io.mechanize.schemas.avro.WorkspaceClosed;
+import io.mechanize.schemas.avro.WorkspaceCreated;
+import io.mechanize.schemas.avro.WorkspaceFailed;
+import io.mechanize.worker.sandbox.EngineBaselines;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The benchmark, phase by phase, on one engine in one run: engine baselines (raw hardened
+ * container churn, {@code docker exec true}); throughput of whole simulations; N idle
+ * workspaces held open (host memory, worker RSS); submit-to-result latency of one-action
+ * batches and the per-action overhead by batch differencing on those workspaces; workspace-ready
+ * latency of creations paced so that the warm pool keeps up.
+ */
+public final class BenchRunner {
+    private static final Duration PHASE_TIMEOUT = Duration.ofMinutes(15);
+    private static final int EXEC_SAMPLES = 200;
+    private static final int LATENCY_SAMPLES = 100;
+    private static final int DIFF_ROUNDS = 7;
+    private static final int DIFF_ACTIONS = 100;
+    private static final int PACED_CREATES = 20;
+    private static final Duration PACE = Duration.ofMillis(150);
+
+    private final Cluster cluster;
+    private final EngineBaselines engine;
+    private final BenchOptions options;
+    private final boolean embeddedWorker;
+    private final PrintStream console;
+    private final String runId = "bench-" + Long.toHexString(System.nanoTime());
+
+    /** @param embeddedWorker whether the worker runs in this JVM (then its RSS is this process's) */
+    public BenchRunner(Cluster cluster, EngineBaselines engine, BenchOptions options, boolean embeddedWorker,
+            PrintStream console) {
+        this.cluster = requireNonNull(cluster, "cluster is null");
+        this.engine = requireNonNull(engine, "engine is null");
+        this.options = requireNonNull(options, "options is null");
+        this.embeddedWorker = embeddedWorker;
+        this.console = requireNonNull(console, "console is null");
+    }
+
+    public Map<String, Object> run() throws Exception {
+        Map<String, Object> r = new LinkedHashMap<>();
+        int n = options.numConcurrent();
+        int m = options.simulations();
+        r.put("num_concurrent", n);
+        r.put("simulations", m);
+        r.put("actions_per_sim", options.actionsPerSim());
+        r.put("cores", Runtime.getRuntime().availableProcessors());
+
+        console.printf("phase 1/5: raw container churn, %d hardened containers, %d at a time%n", m, n);
+        double churn = engine.rawChurnPerSecond(options.image(), n, m);
+        console.printf("phase 1/5: docker exec true x%d%n", EXEC_SAMPLES);
+        double[] exec = engine.dockerExecTrueMillis(options.image(), EXEC_SAMPLES);
+        double execP50 = Stats.quantile(exec, 0.5);
+
+        try (BenchClient client = new BenchClient(cluster, runId)) {
+            console.printf("phase 2/5: throughput, %d simulations (create, %d x true, evaluate, close), %d at a time%n",
+                    m, options.actionsPerSim(), n);
+            Throughput t = throughput(client, m);
+            r.put("throughput_sims_per_s", Stats.round(t.simsPerSecond));
+            r.put("raw_container_churn_per_s", Stats.round(churn));
+            r.put("throughput_vs_raw_churn", Stats.round(t.simsPerSecond / churn));
+            r.put("workspace_ready_ms", Stats.summary(t.readyMs, 0.5, 0.95, 0.99));
+            r.put("workspace_ready_from_pool_fraction", Stats.round((double) t.fromPool / Math.max(1, t.readyMs.size())));
+            r.put("action_overhead_ms", Stats.summary(t.actionMs, 0.5, 0.95));
+            r.put("success_rate", Stats.round((double) t.succeeded / m));
+            r.put("failures", t.problems.stream().limit(10).toList());
+
+            console.printf("phase 3/5: %d idle workspaces held open%n", n);
+            List<String> containers = new ArrayList<>();
+            List<String> idle = openIdle(client, n, containers);
+            Thread.sleep(2000);
+            Map<String, Long> mem = engine.memoryBytes(containers);
+            double perWs = mem.values().stream().mapToLong(Long::longValue).sum() / 1048576.0 / Math.max(1, mem.size());
+            r.put("host_mem_per_workspace_mb", Stats.round(perWs));
+            r.put("idle_workspaces_measured", mem.size());
+            r.put("worker_rss_mb", embeddedWorker ? Stats.round(rssMb()) : null);
+            if (options.profileMemory()) {
+                r.put("memory_profile", memoryProfile(mem));
+            }
+
+            console.printf("phase 4/5: submit-to-result of one-action batches x%d; per-action overhead by batch"
+                    + " differencing (%d vs 1 actions) x%d%n", LATENCY_SAMPLES, DIFF_ACTIONS + 1, DIFF_ROUNDS);
+            List<Double> s2r = new ArrayList<>();
+            for (int i = 0; i < LATENCY_SAMPLES; i++) {
+                s2r.add(roundTrip(client, idle.get(i % idle.size()), 1));
+            }
+            List<Double> perAction = new ArrayList<>();
+            String ws = idle.getFirst();
+            for (int i = 0; i < DIFF_ROUNDS; i++) {
+                double one = roundTrip(client, ws, 1);
+                double many = roundTrip(client, ws, DIFF_ACTIONS + 1);
+                perAction.add((many - one) / DIFF_ACTIONS);
+            }
+            double fine = Stats.quantile(perAction, 0.5);
+            r.put("submit_to_result_ms", Stats.summary(s2r, 0.5, 0.95));
+            r.put("action_overhead_fine_ms", Stats.summary(perAction, 0.5, 0.95));
+            r.put("docker_exec_ms", Stats.summary(java.util.Arrays.stream(exec).boxed().toList(), 0.5, 0.95));
+            r.put("action_overhead_vs_docker_exec", Stats.round(execP50 / fine));
+            closeAll(client, idle);
+
+            console.printf("phase 5/5: workspace ready, %d creations %d ms apart%n", PACED_CREATES, PACE.toMillis());
+            Thread.sleep(3000); // the pool refills after the idle phase
+            Paced paced = paced(client);
+            r.put("workspace_ready_paced_ms", Stats.summary(paced.readyMs, 0.5, 0.95, 0.99));
+            r.put("workspace_ready_paced_from_pool_fraction",
+                    Stats.round((double) paced.fromPool / Math.max(1, paced.readyMs.size())));
+        }
+        r.put("worker_rss_mb_end", embeddedWorker ? Stats.round(rssMb()) : null);
+        return r;
+    }
+
+    private record Throughput(double simsPerSecond, List<Long> readyMs, int fromPool, List<Long> actionMs,
+            int succeeded, List<String> problems) {}
+
+    private Throughput throughput(BenchClient client, int m) throws Exception {
+        List<String> ids = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < m; i++) {
+            String ws = runId + "-t" + i;
+            ids.add(ws);
+            client.send(ws, BenchClient.create("bench", options.image()));
+            client.send(ws, BenchClient.trues(options.actionsPerSim()));
+            client.send(ws, BenchClient.evaluate());
+            client.send(ws, BenchClient.closeCommand());
+        }
+        client.flush();
+        Set<String> done = new HashSet<>();
+        Map<String, Integer> good = new HashMap<>();
+        List<Long> ready = new ArrayList<>();
+        List<Long> actions = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        int fromPool = 0;
+        long last = start;
+        long deadline = start + PHASE_TIMEOUT.toNanos();
+        while (done.size() < m && System.nanoTime() < deadline) {
+            BenchClient.Arrival a = client.next(Duration.ofSeconds(1));
+            if (a == null) {
+                continue;
+            }
+            SimulationEvent e = a.event();
+            String ws = e.getWorkspaceId();
+            switch (e.getBody()) {
+                case WorkspaceCreated c -> {
+                    ready.add(c.getReadyMs());
+                    fromPool += c.getFromPool() ? 1 : 0;
+                    good.merge(ws, 1, Integer::sum);
+                }
+                case ActionResult ar -> {
+                    actions.add(ar.getExecutionTimeMs());
+                    if (ar.getSuccess()) {
+                        good.merge(ws, 1, Integer::sum);
+                    } else {
+                        problems.add(ws + ": action failed: " + ar.getErrorMessage() + " " + ar.getStderr());
+                    }
+                }
+                case EvaluationMetrics em -> good.merge(ws, em.getPassed() ? 1 : 0, Integer::sum);
+                case WorkspaceClosed wc -> good.merge(ws, 1, Integer::sum);
+                case WorkspaceFailed f -> problems.add(ws + ": failed: " + f.getReason());
+                case CommandRejected cr -> problems.add(ws + ": rejected: " + cr.getReason());
+                default -> { }
+            }
+            if (e.getCommandSeq() == 3 && done.add(ws)) {
+                last = a.arrivedNanos();
+            }
+        }
+        int expected = options.actionsPerSim() + 3;
+        int succeeded = (int) ids.stream().filter(ws -> done.contains(ws) && good.getOrDefault(ws, 0) == expected).count();
+        if (done.size() < m) {
+            problems.add((m - done.size()) + " simulations unfinished after " + PHASE_TIMEOUT);
+        }
+        double seconds = (last - start) / 1e9;
+        return new Throughput(done.size() / seconds, ready, fromPool, actions, succeeded, problems);
+    }
+
+    private List<String> openIdle(BenchClient client, int n, List<String> containers) throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String ws = runId + "-i" + i;
+            ids.add(ws);
+            client.send(ws, BenchClient.create("bench-idle", options.image()));
+        }
+        client.flush();
+        Set<String> ready = new HashSet<>();
+        long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
+        while (ready.size() < n && System.nanoTime() < deadline) {
+            BenchClient.Arrival a = client.next(Duration.ofSeconds(1));
+            if (a == null) {
+                continue;
+            }
+            if (a.event().getBody() instanceof WorkspaceCreated c) {
+                ready.add(a.event().getWorkspaceId());
+                containers.add(c.getContainerId());
+            } else {
+                throw new IllegalStateException("idle workspace " + a.event().getWorkspaceId() + " did not open: "
+                        + a.event().getBody());
+            }
+        }
+        if (ready.size() < n) {
+            throw new IllegalStateException("only " + ready.size() + " of " + n + " idle workspaces opened");
+        }
+        return ids;
+    }
+
+    /** Sends a batch of {@code actions} {@code true}s and waits for all its results: milliseconds. */
+    private double roundTrip(BenchClient client, String ws, int actions) throws Exception {
+        long sent = client.send(ws, BenchClient.trues(actions));
+        client.flush();
+        int seen = 0;
+        long arrived = sent;
+        while (seen < actions) {
+            BenchClient.Arrival a = client.next(Duration.ofSeconds(30));
+            if (a == null) {
+                throw new IllegalStateException("no result for a batch of " + actions + " on " + ws + " within 30 s");
+            }
+            if (!(a.event().getBody() instanceof ActionResult ar) || !ar.getSuccess()) {
+                throw new IllegalStateException("unexpected result on " + ws + ": " + a.event().getBody());
+            }
+            seen++;
+            arrived = a.arrivedNanos();
+        }
+        return (arrived - sent) / 1e6;
+    }
+
+    private void closeAll(BenchClient client, List<String> ids) throws Exception {
+        ids.forEach(ws -> client.send(ws, BenchClient.closeCommand()));
+        client.flush();
+        Set<String> closed = new HashSet<>();
+        long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
+        while (closed.size() < ids.size() && System.nanoTime() < deadline) {
+            BenchClient.Arrival a = client.next(Duration.ofSeconds(1));
+            if (a != null && a.event().getBody() instanceof WorkspaceClosed) {
+                closed.add(a.event().getWorkspaceId());
+            }
+        }
+    }
+
+    private record Paced(List<Long> readyMs, int fromPool) {}
+
+    private Paced paced(BenchClient client) throws Exception {
+        List<Long> ready = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        int fromPool = 0;
+        for (int i = 0; i < PACED_CREATES; i++) {
+            String ws = runId + "-p" + i;
+            ids.add(ws);
+            client.send(ws, BenchClient.create("bench-paced", options.image()));
+            client.flush();
+            SimulationEvent created = awaitEvent(client, ws);
+            if (!(created.getBody() instanceof WorkspaceCreated c)) {
+                throw new IllegalStateException("paced workspace " + ws + " did not open: " + created.getBody());
+            }
+            ready.add(c.getReadyMs());
+            fromPool += c.getFromPool() ? 1 : 0;
+            client.send(ws, BenchClient.closeCommand());
+            client.flush();
+            awaitEvent(client, ws); // closed: the next creation finds a free slot
+            Thread.sleep(PACE);
+        }
+        return new Paced(ready, fromPool);
+    }
+
+    /** The next event of {@code ws} (others are dropped: no other workspace is busy then). */
+    private static SimulationEvent awaitEvent(BenchClient client, String ws) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            BenchClient.Arrival a = client.next(Duration.ofSeconds(1));
+            if (a != null && a.event().getWorkspaceId().equals(ws)) {
+                return a.event();
+            }
+        }
+        throw new IllegalStateException("no answer for " + ws + " within 60 s");
+    }
+
+    private Map<String, Object> memoryProfile(Map<String, Long> mem) {
+        List<Double> mb = mem.values().stream().map(b -> b / 1048576.0).toList();
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("container_mem_mb", Stats.summary(mb, 0.0, 0.5, 0.95, 1.0));
+        var heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        var nonHeap = ManagementFactory.getMemoryMXBean().getNonHeapMemoryUsage();
+        p.put("jvm_heap_used_mb", Stats.round(heap.getUsed() / 1048576.0));
+        p.put("jvm_heap_committed_mb", Stats.round(heap.getCommitted() / 1048576.0));
+        p.put("jvm_non_heap_used_mb", Stats.round(nonHeap.getUsed() / 1048576.0));
+        p.put("jvm_platform_threads", ManagementFactory.getThreadMXBean().getThreadCount());
+        return p;
+    }
+
+    /** VmRSS of this process from /proc/self/status, in MiB (NaN where there is no /proc). */
+    static double rssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
+    }
+}

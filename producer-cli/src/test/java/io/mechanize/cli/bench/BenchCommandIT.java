@@ -1,0 +1,56 @@
+package io.mechanize.cli.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mechanize.cli.Main;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The bench harness is correct (every figure present and sane) on tiny numbers; says nothing about speed. */
+@Tag("integration")
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class BenchCommandIT {
+
+    @Test
+    void benchWritesEveryFigureWithSaneValues(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("bench.json");
+        int code = new CommandLine(new Main()).execute("bench", "--num-concurrent", "4", "--simulations", "8",
+                "--pool-size", "2", "--save-results", out.toString());
+        assertThat(code).isZero();
+        JsonNode j = new ObjectMapper().readTree(out.toFile());
+        assertThat(j.get("success_rate").asDouble()).isEqualTo(1.0);
+        assertThat(j.get("num_concurrent").asInt()).isEqualTo(4);
+        assertThat(j.get("simulations").asInt()).isEqualTo(8);
+        for (String positive : new String[] {"throughput_sims_per_s", "raw_container_churn_per_s",
+                "throughput_vs_raw_churn", "action_overhead_vs_docker_exec", "worker_rss_mb",
+                "host_mem_per_workspace_mb"}) {
+            assertThat(j.get(positive).asDouble()).as(positive).isPositive();
+        }
+        assertThat(j.get("idle_workspaces_measured").asInt()).isEqualTo(4);
+        assertQuantiles(j.get("workspace_ready_ms"), "p50", "p95", "p99");
+        assertQuantiles(j.get("action_overhead_ms"), "p50", "p95");
+        assertQuantiles(j.get("submit_to_result_ms"), "p50", "p95");
+        assertQuantiles(j.get("docker_exec_ms"), "p50");
+        assertThat(j.get("submit_to_result_ms").get("p50").asDouble()).isPositive();
+        assertThat(j.get("docker_exec_ms").get("p50").asDouble()).isPositive();
+        assertThat(j.get("workspace_ready_paced_from_pool_fraction").asDouble()).isPositive();
+    }
+
+    private static void assertQuantiles(JsonNode node, String... keys) {
+        assertThat(node).isNotNull();
+        double previous = 0;
+        for (String k : keys) {
+            assertThat(node.has(k)).as(k).isTrue();
+            double v = node.get(k).asDouble();
+            assertThat(v).as(k).isGreaterThanOrEqualTo(previous);
+            previous = v;
+        }
+    }
+}

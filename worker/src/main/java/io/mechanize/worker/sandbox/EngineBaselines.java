@@ -1,0 +1,194 @@
+package io.mechanize.worker.sandbox;
+
+import static java.util.Objects.requireNonNull;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.Statistics;
+import io.mechanize.schemas.avro.CreateWorkspace;
+import io.mechanize.schemas.avro.ResourceLimits;
+import io.mechanize.schemas.avro.SandboxPolicy;
+import io.mechanize.schemas.avro.TaskSpec;
+import io.mechanize.worker.workspace.WorkspaceRef;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What the Docker engine itself costs, measured the way a workspace uses it, for a benchmark to
+ * compare against: container churn with the workspace's hardening ({@link ContainerSpec} for the
+ * default image and limits), {@code docker exec} of {@code true}, and the memory that running
+ * containers hold (usage less inactive file cache, as {@code docker stats} shows it).
+ */
+public final class EngineBaselines {
+    private static final CreateWorkspace DEFAULT = defaultWorkspace();
+
+    private static CreateWorkspace defaultWorkspace() {
+        io.mechanize.schemas.AvroTrust.trustContractClasses(); // builders deep-copy defaults
+        return CreateWorkspace.newBuilder()
+            .setTask(TaskSpec.newBuilder().setTaskId("bench").build())
+            .setLimits(ResourceLimits.newBuilder().build())
+            .setPolicy(SandboxPolicy.newBuilder().build())
+            .build();
+    }
+
+    private final DockerEngine engine;
+    private final Map<String, String> labels;
+
+    /**
+     * @param labels the only labels of every container it creates (say {@code mechanize.bench=<id>}),
+     *     so {@link #removeAll} finds leftovers and no worker's orphan sweep takes them for its own
+     */
+    public EngineBaselines(DockerEngine engine, Map<String, String> labels) {
+        this.engine = requireNonNull(engine, "engine is null");
+        this.labels = Map.copyOf(labels);
+    }
+
+    private ContainerSpec spec(String image, String name) {
+        CreateWorkspace command = CreateWorkspace.newBuilder(DEFAULT).setImage(image).build();
+        // only the benchmark's labels: no mechanize.managed, so no worker's orphan sweep counts them as its own
+        return ContainerSpec.forWorkspace(new WorkspaceRef(name, "baseline", "baseline"), command, Map.of())
+                .withLabels(labels);
+    }
+
+    /**
+     * Creates, starts and force-removes {@code count} hardened containers, {@code concurrency} at a
+     * time.
+     *
+     * @return containers per second
+     */
+    public double rawChurnPerSecond(String image, int concurrency, int count) throws Exception {
+        DockerClient client = engine.client();
+        ContainerSpec spec = spec(image, "raw-churn");
+        AtomicInteger left = new AtomicInteger(count);
+        long start = System.nanoTime();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> all = new ArrayList<>();
+            for (int t = 0; t < Math.min(concurrency, count); t++) {
+                all.add(threads.submit(() -> {
+                    while (left.getAndDecrement() > 0) {
+                        String id;
+                        try (CreateContainerCmd cmd = client.createContainerCmd(image)) {
+                            id = spec.applyTo(cmd).exec().getId();
+                        }
+                        try {
+                            client.startContainerCmd(id).exec();
+                        } finally {
+                            client.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : all) {
+                f.get();
+            }
+        }
+        return count / ((System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * Runs {@code true} by {@code docker exec} {@code count} times, one after another, in one
+     * hardened container: create the exec, start it attached, wait for its end, read its exit
+     * code (what the docker CLI does).
+     *
+     * @return each exec's wall time in milliseconds
+     */
+    public double[] dockerExecTrueMillis(String image, int count) throws Exception {
+        DockerClient client = engine.client();
+        String id;
+        try (CreateContainerCmd cmd = client.createContainerCmd(image)) {
+            id = spec(image, "exec-baseline").applyTo(cmd).exec().getId();
+        }
+        try {
+            client.startContainerCmd(id).exec();
+            double[] millis = new double[count];
+            for (int i = 0; i < count; i++) {
+                long t0 = System.nanoTime();
+                String exec = client.execCreateCmd(id).withCmd("true").withUser(ContainerSpec.SANDBOX_USER)
+                        .withAttachStdout(true).withAttachStderr(true).exec().getId();
+                client.execStartCmd(exec).exec(new ResultCallback.Adapter<Frame>()).awaitCompletion(30, TimeUnit.SECONDS);
+                Long exit = client.inspectExecCmd(exec).exec().getExitCodeLong();
+                millis[i] = (System.nanoTime() - t0) / 1e6;
+                if (exit == null || exit != 0) {
+                    throw new IllegalStateException("docker exec true exited with " + exit);
+                }
+            }
+            return millis;
+        } finally {
+            client.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+        }
+    }
+
+    /**
+     * Memory each of {@code containerIds} holds now (usage less inactive file cache, as
+     * {@code docker stats} shows it), by container id; a container that is gone is left out.
+     */
+    public Map<String, Long> memoryBytes(List<String> containerIds) throws Exception {
+        DockerClient client = engine.client();
+        Map<String, Long> out = new java.util.concurrent.ConcurrentHashMap<>();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> all = new ArrayList<>();
+            for (String c : containerIds) {
+                all.add(threads.submit(() -> {
+                    var callback = new ResultCallback.Adapter<Statistics>() {
+                        volatile Statistics stats;
+
+                        @Override
+                        public void onNext(Statistics s) {
+                            stats = s;
+                        }
+                    };
+                    client.statsCmd(c).withNoStream(true).exec(callback).awaitCompletion(30, TimeUnit.SECONDS);
+                    Statistics s = callback.stats;
+                    if (s != null && s.getMemoryStats() != null && s.getMemoryStats().getUsage() != null) {
+                        Map<String, Long> detail = s.getMemoryStats().getStats() == null ? Map.of()
+                                : statsMap(s.getMemoryStats().getStats());
+                        long inactive = detail.getOrDefault("total_inactive_file", detail.getOrDefault("inactive_file", 0L));
+                        out.put(c, s.getMemoryStats().getUsage() - inactive);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : all) {
+                f.get();
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, Long> statsMap(com.github.dockerjava.api.model.StatsConfig stats) {
+        Map<String, Long> m = new HashMap<>();
+        if (stats.getTotalInactiveFile() != null) {
+            m.put("total_inactive_file", stats.getTotalInactiveFile());
+        }
+        if (stats.getInactiveFile() != null) {
+            m.put("inactive_file", stats.getInactiveFile());
+        }
+        return m;
+    }
+
+    /** Force-removes every container with all of {@code selector}'s labels; returns how many. */
+    public int removeAll(Map<String, String> selector) {
+        int removed = 0;
+        for (Container c : engine.client().listContainersCmd().withShowAll(true).withLabelFilter(selector).exec()) {
+            try {
+                engine.client().removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
+                removed++;
+            } catch (DockerException e) {
+                // already gone
+            }
+        }
+        return removed;
+    }
+}

@@ -1,0 +1,201 @@
+package io.mechanize.worker.sandbox;
+
+import static java.util.Objects.requireNonNull;
+
+import io.mechanize.worker.workspace.WorkspaceException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Started, hardened, still anonymous containers, ready to become a workspace: at most
+ * {@code sizePerKey} per key (image, limits, runtime, network: the {@link ContainerSpec} without
+ * its labels), refilled in the background on virtual threads, for keys taken within the last
+ * {@code keyTtl} or primed as a default.
+ *
+ * <p>Labels cannot change after create, so a pooled container carries the fleet's labels plus
+ * {@value #LABEL_POOL}{@code =true} and its worker, but no workspace or run: the workspace's
+ * identity is in its {@code WorkspaceCreated} event and the worker's log. The orphan sweep keeps
+ * pooled containers its factory holds and removes those of a dead worker. A container leaves the
+ * pool exactly once ({@link #take}) and is never given back: a container that served a workspace
+ * is removed with it.
+ */
+public final class WarmPool implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(WarmPool.class);
+    public static final String LABEL_POOL = "mechanize.pool";
+    /** Containers the pool starts at once: refills must not crowd out workspaces that wait. */
+    private static final int MAX_CONCURRENT_STARTS = 4;
+
+    /** Starts and warms one pooled container (labels already set on the spec). */
+    @FunctionalInterface
+    interface Starter {
+        SandboxContainer start(ContainerSpec spec) throws WorkspaceException;
+    }
+
+    private final int sizePerKey;
+    private final Duration keyTtl;
+    private final Map<String, String> poolLabels;
+    private final Starter starter;
+    private final Clock clock;
+    private final ExecutorService refills = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("mechanize-pool-", 0).factory());
+    private final Semaphore starts = new Semaphore(MAX_CONCURRENT_STARTS);
+    private final Map<ContainerSpec, Slot> slots = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    /** The containers of one key: ready ones, and how many are on their way. */
+    private static final class Slot {
+        final ConcurrentLinkedDeque<SandboxContainer> ready = new ConcurrentLinkedDeque<>();
+        final AtomicInteger starting = new AtomicInteger();
+        volatile Instant lastTaken;
+        volatile boolean primed;
+
+        Slot(Instant now) {
+            lastTaken = now;
+        }
+    }
+
+    /**
+     * @param sizePerKey containers kept ready per key (at least 1)
+     * @param keyTtl a key not taken for this long is no longer refilled and its containers go
+     * @param poolLabels the labels of every pooled container ({@value #LABEL_POOL} is added)
+     */
+    WarmPool(int sizePerKey, Duration keyTtl, Map<String, String> poolLabels, Starter starter, Clock clock) {
+        if (sizePerKey < 1) {
+            throw new IllegalArgumentException("sizePerKey must be at least 1, got " + sizePerKey);
+        }
+        this.sizePerKey = sizePerKey;
+        this.keyTtl = requireNonNull(keyTtl, "keyTtl is null");
+        var labels = new java.util.LinkedHashMap<>(requireNonNull(poolLabels, "poolLabels is null"));
+        labels.put(LABEL_POOL, "true");
+        this.poolLabels = Map.copyOf(labels);
+        this.starter = requireNonNull(starter, "starter is null");
+        this.clock = requireNonNull(clock, "clock is null");
+    }
+
+    /** Keeps {@code spec}'s key filled from now on, whether taken or not (the fleet's usual image and limits). */
+    void prime(ContainerSpec spec) {
+        Slot slot = slots.computeIfAbsent(key(spec), k -> new Slot(clock.instant()));
+        slot.primed = true;
+        refill(key(spec), slot);
+    }
+
+    /**
+     * A ready container for {@code spec}'s key, or null when none is ready (the caller starts one
+     * itself). Either way the key counts as wanted and is refilled in the background.
+     */
+    SandboxContainer take(ContainerSpec spec) {
+        ContainerSpec key = key(spec);
+        Instant now = clock.instant();
+        Slot slot = slots.computeIfAbsent(key, k -> new Slot(now));
+        slot.lastTaken = now;
+        SandboxContainer container = slot.ready.pollFirst();
+        refill(key, slot);
+        evictStale(now);
+        return container;
+    }
+
+    /** Containers ready now, over every key. */
+    public int ready() {
+        return slots.values().stream().mapToInt(s -> s.ready.size()).sum();
+    }
+
+    private static ContainerSpec key(ContainerSpec spec) {
+        return spec.withLabels(Map.of());
+    }
+
+    private void refill(ContainerSpec key, Slot slot) {
+        while (!closed) {
+            int starting = slot.starting.get();
+            if (slot.ready.size() + starting >= sizePerKey) {
+                return;
+            }
+            if (!slot.starting.compareAndSet(starting, starting + 1)) {
+                continue;
+            }
+            try {
+                refills.execute(() -> startOne(key, slot));
+            } catch (RejectedExecutionException e) {
+                slot.starting.decrementAndGet();
+                return;
+            }
+        }
+    }
+
+    private void startOne(ContainerSpec key, Slot slot) {
+        SandboxContainer container = null;
+        try {
+            starts.acquire();
+            try {
+                if (!closed) {
+                    container = starter.start(key.withLabels(poolLabels));
+                }
+            } finally {
+                starts.release();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (WorkspaceException | RuntimeException e) {
+            log.warn("a pooled container for {} could not start: {}", key.image(), e.getMessage());
+        }
+        // ready before no longer starting, so that a concurrent refill never counts it as missing
+        if (container != null) {
+            if (closed || slots.get(key) != slot) {
+                container.close();
+            } else {
+                slot.ready.addLast(container);
+            }
+        }
+        slot.starting.decrementAndGet();
+        if (closed) {
+            drain(slot);
+        }
+    }
+
+    private void evictStale(Instant now) {
+        for (var e : slots.entrySet()) {
+            Slot slot = e.getValue();
+            if (!slot.primed && Duration.between(slot.lastTaken, now).compareTo(keyTtl) > 0
+                    && slots.remove(e.getKey(), slot)) {
+                log.info("pool key {} unused for {}: removing its {} containers", e.getKey().image(), keyTtl,
+                        slot.ready.size());
+                drain(slot);
+            }
+        }
+    }
+
+    private static void drain(Slot slot) {
+        List<SandboxContainer> idle = new ArrayList<>();
+        for (SandboxContainer c; (c = slot.ready.pollFirst()) != null; ) {
+            idle.add(c);
+        }
+        idle.forEach(SandboxContainer::close);
+    }
+
+    /** Stops refilling and removes every idle container; one on its way is removed when it arrives. */
+    @Override
+    public void close() {
+        closed = true;
+        refills.shutdownNow();
+        try {
+            if (!refills.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                log.warn("pooled containers still starting after 10 s; the orphan sweep removes them");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        slots.values().forEach(WarmPool::drain);
+    }
+}
