@@ -347,6 +347,18 @@ public final class CommandHandler {
     }
 
     /**
+     * Lets go of one workspace whose partition this worker no longer owns (a command of it was
+     * still running when the partition went away): its container is removed and its entry
+     * forgotten, whatever that command did to them. Runs on the workspace's lane.
+     */
+    public void forget(String workspaceId) {
+        table.remove(workspaceId).flatMap(WorkspaceTable.Entry::live).ifPresent(live -> {
+            live.close();
+            workspacePermits.release();
+        });
+    }
+
+    /**
      * Lets go of the workspaces of command partitions this worker no longer owns: their
      * containers are removed and their entries forgotten; the new owner rebuilds them.
      *

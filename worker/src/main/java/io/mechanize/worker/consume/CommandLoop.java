@@ -72,6 +72,13 @@ public final class CommandLoop implements Runnable {
     private Instant lastRegistryWarning = Instant.EPOCH;
 
     private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
+    /**
+     * Per partition, how many times this worker has lost it. A command taken in an earlier epoch
+     * and still queued on a lane when its partition went away must not run: the new owner (maybe
+     * this worker again, re-reading from the committed offset) runs it.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<TopicPartition, Integer> epochs =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final OffsetTracker offsets = new OffsetTracker();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final LagSampler lag;
@@ -181,7 +188,8 @@ public final class CommandLoop implements Runnable {
             case DecodedRecord.Valid valid -> {
                 var in = new InboundCommand(valid.command(), record.topic(), record.partition(), record.offset(),
                         clock.instant());
-                dispatcher.submit(in.workspaceId(), () -> runCommand(tp, in, record));
+                int epoch = epoch(tp);
+                dispatcher.submit(in.workspaceId(), () -> runCommand(tp, epoch, in, record));
             }
             case DecodedRecord.Invalid invalid -> {
                 log.warn("rejected record {}@{}: {}", tp, record.offset(), invalid.reason());
@@ -197,23 +205,39 @@ public final class CommandLoop implements Runnable {
                                 .setSourceOffset(record.offset())
                                 .setExceptionClass(invalid.cause() == null ? null : invalid.cause().getClass().getName())
                                 .build());
-                Completion rejection = Completion.ofCommand(tp, record.offset(), List.of(
+                int epoch = epoch(tp);
+                Completion rejection = Completion.ofCommand(tp, record.offset(), epoch, List.of(
                         records.event(invalid.workspaceId(), event),
                         DeadLetters.of(record, invalid.stage(), invalid.reason(), invalid.cause(), events.workerId())));
                 if (invalid.workspaceId().isEmpty()) {
                     completions.add(rejection);
                 } else {
                     // through the workspace's lane, so its events keep the order of its commands
-                    dispatcher.submit(invalid.workspaceId(), () -> completions.add(rejection));
+                    dispatcher.submit(invalid.workspaceId(), () -> {
+                        if (epoch(tp) == epoch) {
+                            completions.add(rejection);
+                        }
+                    });
                 }
             }
         }
         return true;
     }
 
+    private int epoch(TopicPartition tp) {
+        return epochs.getOrDefault(tp, 0);
+    }
+
     /** Runs on the workspace's lane. */
-    private void runCommand(TopicPartition tp, InboundCommand in, ConsumerRecord<byte[], byte[]> record) {
+    private void runCommand(TopicPartition tp, int epoch, InboundCommand in, ConsumerRecord<byte[], byte[]> record) {
         try (var ignored = LogContext.forWorkspace(in.workspaceId(), in.runId())) {
+            if (Thread.currentThread().isInterrupted()) {
+                return; // the worker stopped after its grace: what is still queued is abandoned
+            }
+            if (epoch(tp) != epoch) {
+                log.debug("not running {} seq {}: its partition {} was revoked after it was taken", in.kind(), in.seq(), tp);
+                return;
+            }
             metrics.recordQueueWait(Duration.between(in.consumedAt(), clock.instant()));
             CommandOutcome outcome;
             try {
@@ -236,7 +260,14 @@ public final class CommandLoop implements Runnable {
                     out.add(DeadLetters.of(record, rejected.getStage(), rejected.getReason(), null, events.workerId()));
                 }
             }
-            completions.add(Completion.ofCommand(tp, in.offset(), out));
+            if (epoch(tp) != epoch) {
+                // the partition went away while the command ran: its workspace now belongs elsewhere
+                log.info("{} seq {} finished after {} was revoked: its results are dropped and its container removed",
+                        in.kind(), in.seq(), tp);
+                handler.forget(in.workspaceId());
+                return;
+            }
+            completions.add(Completion.ofCommand(tp, in.offset(), epoch, out));
         }
     }
 
@@ -261,7 +292,8 @@ public final class CommandLoop implements Runnable {
                 out.addAll(c.records());
                 continue;
             }
-            if (!owned.contains(c.source()) || !offsets.isPending(c.source(), c.offset())) {
+            if (!owned.contains(c.source()) || c.epoch() != epoch(c.source())
+                    || !offsets.isPending(c.source(), c.offset())) {
                 log.info("dropping the results of {}@{}: the partition moved to another worker", c.source(), c.offset());
                 continue;
             }
@@ -353,7 +385,10 @@ public final class CommandLoop implements Runnable {
             }
             log.info("partitions revoked: {}; finishing their commands", partitions);
             metrics.recordPartitionsRevoked(partitions.size(), false);
-            finishPartitions(partitions);
+            if (!stopping) {
+                finishPartitions(partitions); // on shutdown finishInFlight already did, within the grace
+            }
+            partitions.forEach(tp -> epochs.merge(tp, 1, Integer::sum));
             partitions.forEach(offsets::forget);
             int removed = handler.release(partitions.stream().map(TopicPartition::partition).toList());
             log.info("released the workspaces of {}: {} containers removed", partitions, removed);
@@ -373,6 +408,7 @@ public final class CommandLoop implements Runnable {
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             log.warn("partitions lost: {}", partitions);
             metrics.recordPartitionsRevoked(partitions.size(), true);
+            partitions.forEach(tp -> epochs.merge(tp, 1, Integer::sum));
             partitions.forEach(offsets::forget);
             handler.release(partitions.stream().map(TopicPartition::partition).toList());
         }
