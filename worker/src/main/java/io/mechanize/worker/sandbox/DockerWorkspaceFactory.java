@@ -38,6 +38,7 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
     private final Map<String, String> extraLabels;
     private final WorkspaceBinder binder;
     private final Clock clock;
+    private final WorkspaceNetworks networks;
     /** container id to container, for every container this factory created and not yet removed. */
     private final Map<String, SandboxContainer> held = new ConcurrentHashMap<>();
 
@@ -50,11 +51,18 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
      */
     public DockerWorkspaceFactory(
             DockerEngine engine, String workerId, Map<String, String> extraLabels, WorkspaceBinder binder, Clock clock) {
+        this(engine, workerId, extraLabels, binder, clock, EgressFirewall.system());
+    }
+
+    /** As above, with the firewall that guards network workspaces (tests pass a broken one). */
+    DockerWorkspaceFactory(DockerEngine engine, String workerId, Map<String, String> extraLabels, WorkspaceBinder binder,
+            Clock clock, EgressFirewall firewall) {
         this.engine = requireNonNull(engine, "engine is null");
         this.workerId = requireNonNull(workerId, "workerId is null");
         this.extraLabels = Map.copyOf(requireNonNull(extraLabels, "extraLabels is null"));
         this.binder = requireNonNull(binder, "binder is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.networks = new WorkspaceNetworks(engine.client(), firewall);
     }
 
     @Override
@@ -72,7 +80,14 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
             throw new WorkspaceException("create", e.getMessage(), e);
         }
         SnapshotPlacement.Tar snapshot = new SnapshotPlacement(engine.client(), clock).fetch(command, spec.labels());
-        SandboxContainer container = start(spec);
+        WorkspaceNetworks.Lease network = networks.open(spec, WorkspaceNetwork.forWorkspace(ref), command.getPolicy());
+        SandboxContainer container;
+        try {
+            container = start(spec, network);
+        } catch (WorkspaceException | RuntimeException e) {
+            network.close();
+            throw e;
+        }
         try {
             int files = SnapshotPlacement.place(container, snapshot);
             return binder.bind(ref, command, new HeldContainer(container), files);
@@ -82,7 +97,7 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         }
     }
 
-    private SandboxContainer start(ContainerSpec spec) throws WorkspaceException {
+    private SandboxContainer start(ContainerSpec spec, WorkspaceNetworks.Lease network) throws WorkspaceException {
         DockerClient client = engine.client();
         String id;
         try (CreateContainerCmd cmd = client.createContainerCmd(spec.image())) {
@@ -93,7 +108,7 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         } catch (DockerException e) {
             throw new WorkspaceException("create", "creating a container from " + spec.image() + " failed: " + e.getMessage(), e);
         }
-        SandboxContainer container = new DockerSandboxContainer(client, id, clock);
+        SandboxContainer container = new DockerSandboxContainer(client, id, clock, network);
         held.put(id, container);
         try {
             client.startContainerCmd(id).exec();
@@ -126,11 +141,11 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         requireNonNull(liveWorkerIds, "liveWorkerIds is null");
         requireNonNull(workspacesInUse, "workspacesInUse is null");
         List<Container> managed;
+        // only containers that carry this factory's labels too (its fleet's group, a test's run):
+        // another fleet on the same engine is none of its business
+        Map<String, String> scope = new java.util.HashMap<>(extraLabels);
+        scope.put(ContainerSpec.LABEL_MANAGED, "true");
         try {
-            // only containers that carry this factory's labels too (its fleet's group, a test's run):
-            // another fleet on the same engine is none of its business
-            Map<String, String> scope = new java.util.HashMap<>(extraLabels);
-            scope.put(ContainerSpec.LABEL_MANAGED, "true");
             managed = engine.client().listContainersCmd()
                     .withShowAll(true)
                     .withLabelFilter(scope)
@@ -146,7 +161,12 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
                 removed++;
             }
         }
-        return removed;
+        // networks of dead workers only: this worker's own go with their containers
+        return removed + networks.removeOrphans(scope, labels -> {
+            String owner = labels.get(ContainerSpec.LABEL_WORKER);
+            return owner != null && !owner.equals(workerId) && !liveWorkerIds.contains(owner)
+                    ? "its worker " + owner + " is not live" : null;
+        });
     }
 
     /** Why the container is an orphan, or null when it must stay. */
