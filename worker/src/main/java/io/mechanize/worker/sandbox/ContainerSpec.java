@@ -54,6 +54,12 @@ public record ContainerSpec(
     public static final String NETWORK_NONE = "none";
     /** gVisor; registered on our hosts with {@code --network=none}, so it cannot join a bridge. */
     public static final String RUNTIME_GVISOR = "runsc";
+    /**
+     * Under gVisor the host's pids cgroup also counts the sandbox kernel's own threads (about 140
+     * with the ptrace platform): a container limited to the agent's {@code pids_limit} alone dies on
+     * its first exec. The limit is raised by this much, so it still stops a fork bomb.
+     */
+    static final int GVISOR_PIDS_OVERHEAD = 256;
     /** Hosts a command reaches without the proxy. */
     public static final String NO_PROXY = "localhost,127.0.0.1";
     private static final long MIB = 1024L * 1024L;
@@ -128,7 +134,7 @@ public record ContainerSpec(
                 labels,
                 limits.getMemoryMb() * MIB,
                 Math.round(limits.getCpuCores() * 1_000_000_000d),
-                limits.getPidsLimit(),
+                limits.getPidsLimit() + (RUNTIME_GVISOR.equals(policy.getRuntime()) ? GVISOR_PIDS_OVERHEAD : 0),
                 limits.getWorkspaceDiskMb() * MIB,
                 limits.getTmpDiskMb() * MIB,
                 policy.getRuntime(),

@@ -67,6 +67,7 @@ class ContainerSpecTest {
         CreateContainerCmd cmd = spec(SandboxPolicy.newBuilder().setRuntime("runsc").build())
                 .applyTo(new CreateContainerCmdImpl(c -> null, null, "ignored"));
         assertThat(cmd.getHostConfig().getRuntime()).isEqualTo("runsc");
+        assertThat(cmd.getHostConfig().getPidsLimit()).as("the gVisor kernel's threads count too").isEqualTo(64L + 256);
     }
 
     /** Every combination of the policy's options keeps the hardening; only network and env change. */
@@ -91,6 +92,8 @@ class ContainerSpecTest {
         assertThat(host.getPublishAllPorts()).isFalse();
         assertThat(host.getInit()).isTrue();
         assertThat(host.getRuntime()).isEqualTo(runtime);
+        assertThat(host.getPidsLimit()).isEqualTo(runtime == null ? 64L : 64L + 256);
+        assertThat(host.getMemory()).isEqualTo(256L * 1024 * 1024);
         assertThat(host.getNetworkMode()).isEqualTo(network ? WorkspaceNetwork.forWorkspace(REF).name() : "none");
         if (proxy == null) {
             assertThat(cmd.getEnv()).isEmpty();
