@@ -73,7 +73,8 @@ final class ActionObservation {
         }
         if (err.contains("Network is unreachable")) {
             found.add(new SecurityViolation(ViolationType.NETWORK_DENIED,
-                    "a connection attempt failed with 'Network is unreachable': the workspace has no network"));
+                    "a connection attempt failed with 'Network is unreachable': the workspace has no network,"
+                            + " or the address is in a range its policy blocks (block_internal_ips)"));
         }
         return found;
     }

@@ -9,8 +9,12 @@ import io.mechanize.schemas.avro.CreateWorkspace;
 import io.mechanize.schemas.avro.ResourceLimits;
 import io.mechanize.schemas.avro.SandboxPolicy;
 import io.mechanize.worker.workspace.WorkspaceRef;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -25,7 +29,9 @@ import java.util.Map;
  * @param workspaceBytes size of the {@code /workspace} tmpfs
  * @param tmpBytes size of the {@code /tmp} tmpfs
  * @param runtime an OCI runtime such as {@code runsc}, or null for the engine's default
- * @param networkMode the Docker network mode; {@code none} unless a policy allows more
+ * @param networkMode the Docker network mode: {@code none}, or the workspace's own bridge network
+ *     (see {@link WorkspaceNetwork}) when the policy allows network access
+ * @param env environment variables of the container, and so of every command in it (the proxy)
  */
 public record ContainerSpec(
         String image,
@@ -36,7 +42,8 @@ public record ContainerSpec(
         long workspaceBytes,
         long tmpBytes,
         String runtime,
-        String networkMode) {
+        String networkMode,
+        Map<String, String> env) {
 
     public static final String LABEL_MANAGED = "mechanize.managed";
     public static final String LABEL_WORKSPACE = "mechanize.workspace";
@@ -45,6 +52,16 @@ public record ContainerSpec(
     public static final String SANDBOX_USER = "1000:1000";
     public static final String WORKSPACE_DIR = "/workspace";
     public static final String NETWORK_NONE = "none";
+    /** gVisor; registered on our hosts with {@code --network=none}, so it cannot join a bridge. */
+    public static final String RUNTIME_GVISOR = "runsc";
+    /**
+     * Under gVisor the host's pids cgroup also counts the sandbox kernel's own threads (about 140
+     * with the ptrace platform): a container limited to the agent's {@code pids_limit} alone dies on
+     * its first exec. The limit is raised by this much, so it still stops a fork bomb.
+     */
+    static final int GVISOR_PIDS_OVERHEAD = 256;
+    /** Hosts a command reaches without the proxy. */
+    public static final String NO_PROXY = "localhost,127.0.0.1";
     private static final long MIB = 1024L * 1024L;
     /** Docker refuses less than 6 MiB of memory. */
     private static final long MIN_MEMORY_BYTES = 6 * MIB;
@@ -56,6 +73,7 @@ public record ContainerSpec(
         }
         labels = Map.copyOf(requireNonNull(labels, "labels is null"));
         requireNonNull(networkMode, "networkMode is null");
+        env = Map.copyOf(requireNonNull(env, "env is null"));
         if (memoryBytes < MIN_MEMORY_BYTES) {
             throw new IllegalArgumentException("memory limit must be at least 6 MiB, was " + memoryBytes + " bytes");
         }
@@ -73,16 +91,35 @@ public record ContainerSpec(
      * workspace, run and worker ids plus {@code extraLabels}.
      *
      * @throws IllegalArgumentException when a limit is out of range or the policy asks for
-     *     something this worker cannot give yet (network access)
+     *     something this worker cannot give (gVisor with network, a proxy without network, a
+     *     proxy URL that is not http or https)
      */
     public static ContainerSpec forWorkspace(WorkspaceRef ref, CreateWorkspace command, Map<String, String> extraLabels) {
         requireNonNull(ref, "ref is null");
         requireNonNull(command, "command is null");
         ResourceLimits limits = command.getLimits();
         SandboxPolicy policy = command.getPolicy();
+        String networkMode = NETWORK_NONE;
+        Map<String, String> env = new LinkedHashMap<>();
         if (policy.getAllowNetwork()) {
-            throw new IllegalArgumentException(
-                    "policy.allow_network=true is not supported yet by this worker: workspaces run with network none");
+            if (RUNTIME_GVISOR.equals(policy.getRuntime())) {
+                throw new IllegalArgumentException("policy.runtime=runsc cannot be combined with allow_network=true:"
+                        + " gVisor is registered on this worker with --network=none, so the workspace would have no network;"
+                        + " use the default runtime for network access");
+            }
+            networkMode = WorkspaceNetwork.forWorkspace(ref).name();
+        }
+        if (policy.getProxyUrl() != null) {
+            if (!policy.getAllowNetwork()) {
+                throw new IllegalArgumentException("policy.proxy_url needs allow_network=true: a workspace without"
+                        + " network cannot reach " + policy.getProxyUrl());
+            }
+            String proxy = proxyUri(policy.getProxyUrl()).toString();
+            for (String name : List.of("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")) {
+                env.put(name, proxy);
+            }
+            env.put("NO_PROXY", NO_PROXY);
+            env.put("no_proxy", NO_PROXY);
         }
         Map<String, String> labels = new LinkedHashMap<>(requireNonNull(extraLabels, "extraLabels is null"));
         labels.put(LABEL_MANAGED, "true");
@@ -97,17 +134,57 @@ public record ContainerSpec(
                 labels,
                 limits.getMemoryMb() * MIB,
                 Math.round(limits.getCpuCores() * 1_000_000_000d),
-                limits.getPidsLimit(),
+                limits.getPidsLimit() + (RUNTIME_GVISOR.equals(policy.getRuntime()) ? GVISOR_PIDS_OVERHEAD : 0),
                 limits.getWorkspaceDiskMb() * MIB,
                 limits.getTmpDiskMb() * MIB,
                 policy.getRuntime(),
-                NETWORK_NONE);
+                networkMode,
+                env);
+    }
+
+    /**
+     * The policy's proxy URL, checked: {@code http} or {@code https}, a host, an optional port and
+     * nothing after it but {@code /}.
+     *
+     * @throws IllegalArgumentException saying what is wrong with it
+     */
+    public static URI proxyUri(String url) {
+        URI uri;
+        try {
+            uri = new URI(url.strip());
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("policy.proxy_url is not a URL: '" + url + "' (" + e.getReason() + ")", e);
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new IllegalArgumentException("policy.proxy_url must be an http:// or https:// URL such as"
+                    + " http://proxy.internal:3128, got '" + url + "'");
+        }
+        if (uri.getHost() == null || uri.getHost().isBlank()) {
+            throw new IllegalArgumentException("policy.proxy_url names no host (or a malformed one): '" + url + "'");
+        }
+        if ((uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/"))
+                || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw new IllegalArgumentException("policy.proxy_url must be scheme://host[:port] with no path, query or"
+                    + " fragment, got '" + url + "'");
+        }
+        return uri;
+    }
+
+    /** The port the proxy listens on: the URL's, else 80 for http and 443 for https. */
+    public static int proxyPort(URI proxy) {
+        return proxy.getPort() > 0 ? proxy.getPort() : proxy.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+    }
+
+    /** Whether the container joins its own bridge network rather than none. */
+    public boolean networked() {
+        return !networkMode.equals(NETWORK_NONE);
     }
 
     /** The same container with other labels (a warm pool's key has none; its containers have the pool's). */
     public ContainerSpec withLabels(Map<String, String> newLabels) {
         return new ContainerSpec(image, newLabels, memoryBytes, nanoCpus, pidsLimit, workspaceBytes, tmpBytes, runtime,
-                networkMode);
+                networkMode, env);
     }
 
     /** Sets every container setting on {@code cmd}; nothing else touches a create command. */
@@ -127,8 +204,11 @@ public record ContainerSpec(
                 .withPrivileged(false)
                 .withPublishAllPorts(false)
                 .withRuntime(runtime);
+        List<String> envList = new ArrayList<>();
+        env.forEach((k, v) -> envList.add(k + "=" + v));
         return cmd.withImage(image)
                 .withLabels(labels)
+                .withEnv(envList)
                 .withUser(SANDBOX_USER)
                 .withWorkingDir(WORKSPACE_DIR)
                 .withEntrypoint("sleep")

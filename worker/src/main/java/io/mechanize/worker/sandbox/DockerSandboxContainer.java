@@ -44,11 +44,18 @@ final class DockerSandboxContainer implements SandboxContainer {
     /** Session name to its live driver; calls on one container are made one at a time. */
     private final Map<String, ShellSession> sessions = new ConcurrentHashMap<>();
     private volatile UsageProbe probe;
+    /** The container's own network, removed after the container. */
+    private final WorkspaceNetworks.Lease network;
 
     DockerSandboxContainer(DockerClient client, String id, Clock clock) {
+        this(client, id, clock, WorkspaceNetworks.Lease.NONE);
+    }
+
+    DockerSandboxContainer(DockerClient client, String id, Clock clock, WorkspaceNetworks.Lease network) {
         this.client = requireNonNull(client, "client is null");
         this.id = requireNonNull(id, "id is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.network = requireNonNull(network, "network is null");
     }
 
     @Override
@@ -296,6 +303,7 @@ final class DockerSandboxContainer implements SandboxContainer {
         } catch (DockerException e) {
             log.warn("container {} could not be removed: {}", shortId(), e.getMessage());
         }
+        network.close();
     }
 
     private String shortId() {

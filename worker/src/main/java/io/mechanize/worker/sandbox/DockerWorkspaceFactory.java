@@ -38,6 +38,7 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
     private final Map<String, String> extraLabels;
     private final WorkspaceBinder binder;
     private final Clock clock;
+    private final WorkspaceNetworks networks;
     /** container id to container, for every container this factory created and not yet removed. */
     private final Map<String, SandboxContainer> held = new ConcurrentHashMap<>();
     /** Warm containers, or null when the pool is off. */
@@ -63,6 +64,12 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
      */
     public DockerWorkspaceFactory(DockerEngine engine, String workerId, Map<String, String> extraLabels,
             WorkspaceBinder binder, Clock clock, int poolSize) {
+        this(engine, workerId, extraLabels, binder, clock, poolSize, EgressFirewall.system());
+    }
+
+    /** As above, with the firewall that guards network workspaces (tests pass a broken one). */
+    DockerWorkspaceFactory(DockerEngine engine, String workerId, Map<String, String> extraLabels, WorkspaceBinder binder,
+            Clock clock, int poolSize, EgressFirewall firewall) {
         if (poolSize < 0) {
             throw new IllegalArgumentException("poolSize must be 0 (off) or more, got " + poolSize);
         }
@@ -71,6 +78,7 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         this.extraLabels = Map.copyOf(requireNonNull(extraLabels, "extraLabels is null"));
         this.binder = requireNonNull(binder, "binder is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.networks = new WorkspaceNetworks(engine.client(), firewall);
         Map<String, String> poolLabels = new HashMap<>(this.extraLabels);
         poolLabels.put(ContainerSpec.LABEL_MANAGED, "true");
         poolLabels.put(ContainerSpec.LABEL_WORKER, workerId);
@@ -107,7 +115,9 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
             throw new WorkspaceException("create", e.getMessage(), e);
         }
         SnapshotPlacement.Tar snapshot = new SnapshotPlacement(engine.client(), clock).fetch(command, spec.labels());
-        SandboxContainer pooled = pool == null ? null : pool.take(spec);
+        // a network workspace gets a bridge of its own, so it never comes from the pool
+        boolean networked = command.getPolicy().getAllowNetwork();
+        SandboxContainer pooled = pool == null || networked ? null : pool.take(spec);
         if (pooled != null) {
             log.info("container {} taken from the warm pool for workspace {} (run {})", pooled.id(), ref.workspaceId(),
                     ref.runId());
@@ -119,7 +129,15 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
                         ref.workspaceId(), e.getMessage());
             }
         }
-        return place(ref, command, start(spec), snapshot, false);
+        WorkspaceNetworks.Lease network = networks.open(spec, WorkspaceNetwork.forWorkspace(ref), command.getPolicy());
+        SandboxContainer container;
+        try {
+            container = start(spec, network);
+        } catch (WorkspaceException | RuntimeException e) {
+            network.close();
+            throw e;
+        }
+        return place(ref, command, container, snapshot, false);
     }
 
     private Workspace place(WorkspaceRef ref, CreateWorkspace command, SandboxContainer container,
@@ -135,7 +153,7 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
 
     /** A pooled container: started, its default shell session and usage probe running. */
     private SandboxContainer startWarm(ContainerSpec spec) throws WorkspaceException {
-        SandboxContainer container = start(spec);
+        SandboxContainer container = start(spec, WorkspaceNetworks.Lease.NONE);
         try {
             ((DockerSandboxContainer) container).prestart(SandboxContainer.DEFAULT_SESSION);
             return container;
@@ -145,7 +163,7 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         }
     }
 
-    private SandboxContainer start(ContainerSpec spec) throws WorkspaceException {
+    private SandboxContainer start(ContainerSpec spec, WorkspaceNetworks.Lease network) throws WorkspaceException {
         DockerClient client = engine.client();
         String id;
         try (CreateContainerCmd cmd = client.createContainerCmd(spec.image())) {
@@ -156,7 +174,7 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         } catch (DockerException e) {
             throw new WorkspaceException("create", "creating a container from " + spec.image() + " failed: " + e.getMessage(), e);
         }
-        SandboxContainer container = new DockerSandboxContainer(client, id, clock);
+        SandboxContainer container = new DockerSandboxContainer(client, id, clock, network);
         held.put(id, container);
         try {
             client.startContainerCmd(id).exec();
@@ -190,11 +208,11 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         requireNonNull(liveWorkerIds, "liveWorkerIds is null");
         requireNonNull(workspacesInUse, "workspacesInUse is null");
         List<Container> managed;
+        // only containers that carry this factory's labels too (its fleet's group, a test's run):
+        // another fleet on the same engine is none of its business
+        Map<String, String> scope = new java.util.HashMap<>(extraLabels);
+        scope.put(ContainerSpec.LABEL_MANAGED, "true");
         try {
-            // only containers that carry this factory's labels too (its fleet's group, a test's run):
-            // another fleet on the same engine is none of its business
-            Map<String, String> scope = new java.util.HashMap<>(extraLabels);
-            scope.put(ContainerSpec.LABEL_MANAGED, "true");
             managed = engine.client().listContainersCmd()
                     .withShowAll(true)
                     .withLabelFilter(scope)
@@ -210,7 +228,12 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
                 removed++;
             }
         }
-        return removed;
+        // networks of dead workers only: this worker's own go with their containers
+        return removed + networks.removeOrphans(scope, labels -> {
+            String owner = labels.get(ContainerSpec.LABEL_WORKER);
+            return owner != null && !owner.equals(workerId) && !liveWorkerIds.contains(owner)
+                    ? "its worker " + owner + " is not live" : null;
+        });
     }
 
     /** Why the container is an orphan, or null when it must stay. */

@@ -16,7 +16,8 @@ import java.util.List;
  * @param workspaceBytes bytes allocated in /workspace after the action
  * @param changesKnown false when the listing of /workspace could not be taken (then the path
  *     lists are empty)
- * @param measured false when the probe did not answer: then every number is 0 and means nothing
+ * @param measured false when the probe did not answer or the container shows no readable cgroup
+ *     (gVisor): then every number but workspaceBytes is 0 and means nothing
  */
 public record UsageReport(
         long cpuNanos,

@@ -44,7 +44,8 @@ while IFS=' ' read -r verb id; do
     v=$(value "$PIDS"); ((v > pids)) && pids=$v
     ((mpk1 > mpk0)) && mem=$mpk1
     ((ppk1 > ppk0)) && pids=$ppk1
-    printf 'U %s %s %s %s %s\n' $((cpu1 - cpu0)) "$mem" "$pids" $((oom1 - oom0)) $((pev1 - pev0))
+    # no readable cgroup (gVisor shows none): no U line, so the action's usage is unmeasured, not zero
+    [ -r "$MEM" ] && printf 'U %s %s %s %s %s\n' $((cpu1 - cpu0)) "$mem" "$pids" $((oom1 - oom0)) $((pev1 - pev0))
     if listing > "$S/after"; then
       # files and links only (a directory is not a change of its own), and nothing inside .git:
       # git's own bookkeeping is not the agent's change to the code

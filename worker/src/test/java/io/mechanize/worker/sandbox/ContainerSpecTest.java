@@ -12,9 +12,16 @@ import io.mechanize.schemas.avro.ResourceLimits;
 import io.mechanize.schemas.avro.SandboxPolicy;
 import io.mechanize.schemas.avro.TaskSpec;
 import io.mechanize.worker.workspace.WorkspaceRef;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ContainerSpecTest {
     private static final WorkspaceRef REF = new WorkspaceRef("ws-1", "run-1", "worker-1");
@@ -60,22 +67,111 @@ class ContainerSpecTest {
         CreateContainerCmd cmd = spec(SandboxPolicy.newBuilder().setRuntime("runsc").build())
                 .applyTo(new CreateContainerCmdImpl(c -> null, null, "ignored"));
         assertThat(cmd.getHostConfig().getRuntime()).isEqualTo("runsc");
+        assertThat(cmd.getHostConfig().getPidsLimit()).as("the gVisor kernel's threads count too").isEqualTo(64L + 256);
+    }
+
+    /** Every combination of the policy's options keeps the hardening; only network and env change. */
+    @ParameterizedTest(name = "allow_network={0} block_internal_ips={1} proxy={2} runtime={3}")
+    @MethodSource("everyValidPolicy")
+    void everyPolicyKeepsTheHardening(boolean network, boolean block, String proxy, String runtime) {
+        SandboxPolicy policy = SandboxPolicy.newBuilder().setAllowNetwork(network).setBlockInternalIps(block)
+                .setProxyUrl(proxy).setRuntime(runtime).build();
+        CreateContainerCmd cmd = spec(policy).applyTo(new CreateContainerCmdImpl(c -> null, null, "ignored"));
+        HostConfig host = cmd.getHostConfig();
+
+        assertThat(cmd.getUser()).isEqualTo("1000:1000");
+        assertThat(host.getCapDrop()).containsExactly(Capability.ALL);
+        assertThat(host.getCapAdd()).isNull();
+        assertThat(host.getSecurityOpts()).containsExactly("no-new-privileges");
+        assertThat(host.getReadonlyRootfs()).isTrue();
+        assertThat(host.getPrivileged()).isFalse();
+        assertThat(host.getBinds()).isEmpty();
+        assertThat(host.getMounts()).isNull();
+        assertThat(cmd.getVolumes()).isEmpty();
+        assertThat(host.getPortBindings()).isNull();
+        assertThat(host.getPublishAllPorts()).isFalse();
+        assertThat(host.getInit()).isTrue();
+        assertThat(host.getRuntime()).isEqualTo(runtime);
+        assertThat(host.getPidsLimit()).isEqualTo(runtime == null ? 64L : 64L + 256);
+        assertThat(host.getMemory()).isEqualTo(256L * 1024 * 1024);
+        assertThat(host.getNetworkMode()).isEqualTo(network ? WorkspaceNetwork.forWorkspace(REF).name() : "none");
+        if (proxy == null) {
+            assertThat(cmd.getEnv()).isEmpty();
+        } else {
+            assertThat(cmd.getEnv()).containsExactlyInAnyOrder("HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy,
+                    "http_proxy=" + proxy, "https_proxy=" + proxy, "NO_PROXY=localhost,127.0.0.1",
+                    "no_proxy=localhost,127.0.0.1");
+        }
+    }
+
+    static Stream<Arguments> everyValidPolicy() {
+        List<Arguments> all = new ArrayList<>();
+        for (boolean network : new boolean[] {false, true}) {
+            for (boolean block : new boolean[] {false, true}) {
+                for (String proxy : Arrays.asList(null, "http://10.1.2.3:3128")) {
+                    for (String runtime : Arrays.asList(null, "runsc")) {
+                        boolean refused = (proxy != null && !network) || (network && "runsc".equals(runtime));
+                        if (!refused) {
+                            all.add(Arguments.of(network, block, proxy, runtime));
+                        }
+                    }
+                }
+            }
+        }
+        return all.stream();
     }
 
     @Test
-    void refusesNetworkAccessItCannotGiveYet() {
-        assertThatThrownBy(() -> spec(SandboxPolicy.newBuilder().setAllowNetwork(true).build()))
+    void refusesGvisorWithNetworkBecauseRunscHereHasNone() {
+        assertThatThrownBy(() -> spec(SandboxPolicy.newBuilder().setAllowNetwork(true).setRuntime("runsc").build()))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("allow_network=true is not supported yet");
+                .hasMessageContaining("policy.runtime=runsc cannot be combined with allow_network=true");
+    }
+
+    @Test
+    void refusesAProxyWithoutNetwork() {
+        assertThatThrownBy(() -> spec(SandboxPolicy.newBuilder().setProxyUrl("http://proxy:3128").build()))
+                .hasMessageContaining("policy.proxy_url needs allow_network=true");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ftp://proxy:21", "proxy:3128", "socks5://proxy:1080", "http://", "http://proxy:3128/path",
+        "http://proxy:3128?x=1", "not a url"})
+    void refusesAProxyUrlThatIsNotHttp(String url) {
+        assertThatThrownBy(() -> spec(SandboxPolicy.newBuilder().setAllowNetwork(true).setProxyUrl(url).build()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("policy.proxy_url")
+                .hasMessageContaining("'" + url + "'");
+    }
+
+    @Test
+    void aProxyPortDefaultsByScheme() {
+        assertThat(ContainerSpec.proxyPort(ContainerSpec.proxyUri("http://proxy"))).isEqualTo(80);
+        assertThat(ContainerSpec.proxyPort(ContainerSpec.proxyUri("https://proxy/"))).isEqualTo(443);
+        assertThat(ContainerSpec.proxyPort(ContainerSpec.proxyUri("http://u:p@proxy:3128"))).isEqualTo(3128);
+    }
+
+    @Test
+    void aNetworkIsNamedAfterItsWorkspaceAndWorker() {
+        WorkspaceNetwork a = WorkspaceNetwork.forWorkspace(new WorkspaceRef("run-1/ws 7", "run-1", "worker-a"));
+        WorkspaceNetwork b = WorkspaceNetwork.forWorkspace(new WorkspaceRef("run-1/ws 7", "run-1", "worker-b"));
+        WorkspaceNetwork longId = WorkspaceNetwork.forWorkspace(new WorkspaceRef("x".repeat(300), "run-1", "worker-a"));
+
+        assertThat(a.name()).matches("mechanize-run-1-ws-7-[0-9a-f]{8}");
+        assertThat(a.bridge()).matches("mz-[0-9a-f]{12}").hasSize(15);
+        assertThat(b.name()).isNotEqualTo(a.name());
+        assertThat(b.bridge()).isNotEqualTo(a.bridge());
+        assertThat(longId.name()).hasSize("mechanize-".length() + 40 + 9);
+        assertThat(WorkspaceNetwork.forWorkspace(new WorkspaceRef("run-1/ws 7", "run-1", "worker-a"))).isEqualTo(a);
     }
 
     @Test
     void refusesLimitsOutOfRange() {
-        assertThatThrownBy(() -> new ContainerSpec("img", Map.of(), 1024, 1, 1, 1, 1, null, "none"))
+        assertThatThrownBy(() -> new ContainerSpec("img", Map.of(), 1024, 1, 1, 1, 1, null, "none", Map.of()))
                 .hasMessageContaining("memory limit must be at least 6 MiB, was 1024 bytes");
-        assertThatThrownBy(() -> new ContainerSpec("img", Map.of(), 64L << 20, 1, 0, 1, 1, null, "none"))
+        assertThatThrownBy(() -> new ContainerSpec("img", Map.of(), 64L << 20, 1, 0, 1, 1, null, "none", Map.of()))
                 .hasMessageContaining("pidsLimit must be > 0, was 0");
-        assertThatThrownBy(() -> new ContainerSpec("img", Map.of(), 64L << 20, 1, 1, 1, 1, " ", "none"))
+        assertThatThrownBy(() -> new ContainerSpec("img", Map.of(), 64L << 20, 1, 1, 1, 1, " ", "none", Map.of()))
                 .hasMessageContaining("runtime is blank");
     }
 

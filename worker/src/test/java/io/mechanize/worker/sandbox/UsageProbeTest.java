@@ -1,0 +1,29 @@
+package io.mechanize.worker.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class UsageProbeTest {
+
+    @Test
+    void aReplyWithCountersIsMeasured() {
+        UsageReport report = UsageProbe.parse("U 5000000 1048576 3 0 0\nC\tnew.txt\nW 4096\n");
+
+        assertThat(report.measured()).isTrue();
+        assertThat(report.cpuNanos()).isEqualTo(5_000_000);
+        assertThat(report.peakPids()).isEqualTo(3);
+        assertThat(report.created()).containsExactly("new.txt");
+    }
+
+    @Test
+    void withoutACgroupTheUsageIsUnmeasuredButTheChangesAreKnown() {
+        // what the probe answers under gVisor, where /sys/fs/cgroup cannot be read
+        UsageReport report = UsageProbe.parse("C\tnew.txt\nW 4096\n");
+
+        assertThat(report.measured()).isFalse();
+        assertThat(report.changesKnown()).isTrue();
+        assertThat(report.created()).containsExactly("new.txt");
+        assertThat(report.workspaceBytes()).isEqualTo(4096);
+    }
+}
