@@ -177,7 +177,7 @@ class NetworkPolicyIT {
     @Test
     void withoutAWorkingIptablesANetworkWorkspaceIsNeverStarted() throws Exception {
         try (DockerWorkspaceFactory broken = new DockerWorkspaceFactory(fx.engine, fx.workerId, SandboxFixture.TEST_LABELS,
-                DockerWorkspace::new, Clock.systemUTC(),
+                DockerWorkspace::new, Clock.systemUTC(), 0,
                 new EgressFirewall("/nonexistent/iptables", EgressFirewall.processRunner()))) {
             assertThatThrownBy(() -> broken.create(ref("net-no-iptables"),
                     command(SandboxPolicy.newBuilder().setAllowNetwork(true).build())))

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 class WarmPoolTest {
     private static final ContainerSpec SPEC = new ContainerSpec("img", Map.of("mechanize.workspace", "ws-1"),
-            512L << 20, 1_000_000_000L, 256, 512L << 20, 128L << 20, null, "none");
+            512L << 20, 1_000_000_000L, 256, 512L << 20, 128L << 20, null, "none", Map.of());
 
     private final AtomicInteger counter = new AtomicInteger();
     private final List<FakeContainer> started = new CopyOnWriteArrayList<>();
@@ -73,7 +73,7 @@ class WarmPoolTest {
             pool.prime(SPEC);
             await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 1);
             ContainerSpec bigger = new ContainerSpec("img", Map.of(), 1024L << 20, 1_000_000_000L, 256, 512L << 20,
-                    128L << 20, null, "none");
+                    128L << 20, null, "none", Map.of());
             assertThat(pool.take(bigger)).isNull();
             assertThat(pool.take(SPEC.withLabels(Map.of("mechanize.workspace", "other")))).isNotNull();
         }
@@ -84,7 +84,7 @@ class WarmPoolTest {
         MutableClock clock = new MutableClock();
         try (WarmPool pool = pool(1, clock)) {
             ContainerSpec other = new ContainerSpec("other", Map.of(), 64L << 20, 1_000_000_000L, 64, 64L << 20,
-                    64L << 20, null, "none");
+                    64L << 20, null, "none", Map.of());
             pool.prime(SPEC);
             pool.take(other);
             await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 2);
