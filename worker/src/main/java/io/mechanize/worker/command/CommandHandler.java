@@ -64,6 +64,32 @@ public final class CommandHandler {
     }
 
     public CommandOutcome handle(InboundCommand in) throws InterruptedException {
+        return handle(in, () -> true);
+    }
+
+    /**
+     * Handles one command. {@code stillOwned} says whether this worker still owns the command's
+     * partition: a container made for a partition that went away meanwhile is removed at once
+     * instead of entering the table (the new owner builds its own).
+     */
+    public CommandOutcome handle(InboundCommand in, java.util.function.BooleanSupplier stillOwned)
+            throws InterruptedException {
+        this.owned.set(stillOwned);
+        try {
+            return handleOwned(in);
+        } finally {
+            this.owned.remove();
+        }
+    }
+
+    private final ThreadLocal<java.util.function.BooleanSupplier> owned = new ThreadLocal<>();
+
+    private boolean stillOwned() {
+        var check = owned.get();
+        return check == null || check.getAsBoolean();
+    }
+
+    private CommandOutcome handleOwned(InboundCommand in) throws InterruptedException {
         var entry = table.get(in.workspaceId());
         if (entry.isPresent() && in.offset() <= entry.get().state().getLastAppliedOffset()
                 && in.partition() == entry.get().state().getCreatePartition()) {
@@ -159,6 +185,12 @@ public final class CommandHandler {
         }
         long readyMs = Duration.between(in.consumedAt(), events.clock().instant()).toMillis();
         metrics.recordWorkspaceReady(readyMs);
+        if (!stillOwned()) {
+            workspace.close();
+            workspacePermits.release();
+            log.info("partition {} moved away while its container was being created: removed it", in.partition());
+            return CommandOutcome.skipped();
+        }
         WorkspaceState active = state(in, in, WorkspaceStatus.ACTIVE, workspace.containerId());
         table.put(active, create, workspace);
         var created = WorkspaceCreated.newBuilder()
@@ -206,8 +238,10 @@ public final class CommandHandler {
     }
 
     private CommandOutcome close(InboundCommand in, WorkspaceTable.Entry entry, Workspace live, CloseWorkspace close) {
-        live.close();
-        workspacePermits.release();
+        if (entry.detach() != null) {
+            live.close();
+            workspacePermits.release();
+        }
         WorkspaceState next = advance(entry.state(), in, WorkspaceStatus.CLOSED);
         entry.update(next, null);
         long lifetime = Duration.between(entry.createdAt(), events.clock().instant()).toMillis();
@@ -279,6 +313,12 @@ public final class CommandHandler {
             workspacePermits.release();
             throw e;
         }
+        if (!stillOwned()) {
+            workspace.close();
+            workspacePermits.release();
+            throw new WorkspaceException("recover", "partition " + in.partition() + " moved to another worker while "
+                    + "workspace " + in.workspaceId() + " was being rebuilt");
+        }
         Instant done = events.clock().instant();
         entry.rebuilt(create, workspace, done);
         long millis = Duration.between(started, done).toMillis();
@@ -325,7 +365,11 @@ public final class CommandHandler {
             return java.util.Optional.empty();
         }
         WorkspaceTable.Entry known = entry.get();
-        known.live().get().close();
+        Workspace live = known.detach();
+        if (live == null) {
+            return java.util.Optional.empty();
+        }
+        live.close();
         workspacePermits.release();
         WorkspaceState previous = known.state();
         WorkspaceState next = WorkspaceState.newBuilder(previous)
@@ -352,7 +396,7 @@ public final class CommandHandler {
      * forgotten, whatever that command did to them. Runs on the workspace's lane.
      */
     public void forget(String workspaceId) {
-        table.remove(workspaceId).flatMap(WorkspaceTable.Entry::live).ifPresent(live -> {
+        table.remove(workspaceId).map(WorkspaceTable.Entry::detach).ifPresent(live -> {
             live.close();
             workspacePermits.release();
         });
@@ -367,8 +411,9 @@ public final class CommandHandler {
     public int release(java.util.Collection<Integer> partitions) {
         int removed = 0;
         for (WorkspaceTable.Entry entry : table.removePartitions(partitions)) {
-            if (entry.live().isPresent()) {
-                entry.live().get().close();
+            Workspace live = entry.detach();
+            if (live != null) {
+                live.close();
                 workspacePermits.release();
                 removed++;
             }
@@ -379,10 +424,11 @@ public final class CommandHandler {
     private CommandOutcome fail(InboundCommand in, WorkspaceTable.Entry entry, String stage, String reason,
             Throwable cause) {
         log.warn("workspace failed at {}: {}", stage, reason);
-        entry.live().ifPresent(ws -> {
-            ws.close();
+        Workspace live = entry.detach();
+        if (live != null) {
+            live.close();
             workspacePermits.release();
-        });
+        }
         metrics.recordContainerFailure();
         WorkspaceState next = advance(entry.state(), in, WorkspaceStatus.FAILED);
         next.setContainerId(null);

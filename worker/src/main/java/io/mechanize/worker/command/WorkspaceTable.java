@@ -59,13 +59,29 @@ public final class WorkspaceTable {
             return lastActivity;
         }
 
-        void update(WorkspaceState next, Workspace liveNow) {
+        /**
+         * Takes the state after a command; {@code liveNow} null means the container is gone. It
+         * never puts a container back: one taken by {@link #detach} stays taken.
+         */
+        synchronized void update(WorkspaceState next, Workspace liveNow) {
             this.state = next;
-            this.live = liveNow;
+            if (liveNow == null) {
+                this.live = null;
+            }
             this.lastActivity = next.getUpdatedAt();
         }
 
-        void rebuilt(CreateWorkspace create, Workspace container, Instant at) {
+        /**
+         * Takes the container away from this entry, exactly once: whoever gets it closes it and
+         * frees its slot; everyone else gets null.
+         */
+        synchronized Workspace detach() {
+            Workspace was = live;
+            live = null;
+            return was;
+        }
+
+        synchronized void rebuilt(CreateWorkspace create, Workspace container, Instant at) {
             this.creation = create;
             this.live = container;
             this.createdAt = at;

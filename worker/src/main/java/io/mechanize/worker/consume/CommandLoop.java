@@ -241,7 +241,7 @@ public final class CommandLoop implements Runnable {
             metrics.recordQueueWait(Duration.between(in.consumedAt(), clock.instant()));
             CommandOutcome outcome;
             try {
-                outcome = handler.handle(in);
+                outcome = handler.handle(in, () -> epoch(tp) == epoch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 log.info("abandoned {} seq {}: worker is stopping", in.kind(), in.seq());
@@ -302,8 +302,39 @@ public final class CommandLoop implements Runnable {
         }
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>(offsets.committable());
         commit.keySet().retainAll(owned);
-        publisher.publish(out, commit, consumer::groupMetadata);
+        try {
+            publisher.publish(out, commit, consumer::groupMetadata);
+        } catch (TransactionalPublisher.GroupChangedException e) {
+            resync(owned, e);
+            return;
+        }
         offsets.committed(commit);
+    }
+
+    /**
+     * The group moved on under this worker (a rebalance, a coordinator that restarted and forgot
+     * its members) so the last transaction was aborted: its commands count as not run. Everything
+     * this worker believed about those partitions since the last commit is dropped: queued and
+     * running commands are fenced by a new epoch, their containers removed, the consumer rewound to
+     * the committed offsets and the workspaces' state read again from the state topic. The next
+     * commands rebuild their workspaces from the log.
+     */
+    private void resync(Set<TopicPartition> partitions, RuntimeException cause) {
+        log.warn("the consumer group changed under the last transaction ({}); rewinding {} to their committed offsets",
+                cause.getMessage(), partitions);
+        partitions.forEach(tp -> epochs.merge(tp, 1, Integer::sum));
+        partitions.forEach(offsets::forget);
+        handler.release(partitions.stream().map(TopicPartition::partition).toList());
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(partitions, Duration.ofSeconds(60));
+        for (TopicPartition tp : partitions) {
+            OffsetAndMetadata at = committed.get(tp);
+            if (at == null) {
+                consumer.seekToBeginning(List.of(tp));
+            } else {
+                consumer.seek(tp, at.offset());
+            }
+        }
+        restorer.restore(partitions).forEach(table::restore);
     }
 
     private void applyBackpressure() {

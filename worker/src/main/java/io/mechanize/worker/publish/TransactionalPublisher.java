@@ -10,6 +10,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
@@ -76,6 +77,14 @@ public final class TransactionalPublisher implements AutoCloseable {
                 commit();
                 metrics.recordTransaction(true);
                 return;
+            } catch (CommitFailedException | org.apache.kafka.common.errors.RebalanceInProgressException
+                    | org.apache.kafka.common.errors.IllegalGenerationException
+                    | org.apache.kafka.common.errors.UnknownMemberIdException
+                    | org.apache.kafka.common.errors.FencedInstanceIdException e) {
+                // the consumer's group generation is gone: no retry can commit these offsets
+                metrics.recordTransaction(false);
+                abortQuietly(e);
+                throw new GroupChangedException(e);
             } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
                     | AuthorizationException | UnsupportedVersionException | IllegalStateException e) {
                 metrics.recordTransaction(false);
@@ -122,6 +131,13 @@ public final class TransactionalPublisher implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new org.apache.kafka.common.errors.InterruptException(e);
+        }
+    }
+
+    /** The offsets could not be committed because the consumer group moved on; the transaction was aborted. */
+    public static final class GroupChangedException extends KafkaException {
+        GroupChangedException(KafkaException cause) {
+            super(cause.getMessage(), cause);
         }
     }
 
