@@ -5,6 +5,7 @@ import io.mechanize.schemas.avro.ResourceLimits;
 import io.mechanize.schemas.avro.SandboxPolicy;
 import io.mechanize.schemas.avro.TaskSpec;
 import io.mechanize.worker.actions.DockerWorkspace;
+import io.mechanize.worker.consume.TopicBootstrap;
 import io.mechanize.worker.sandbox.DockerEngine;
 import io.mechanize.worker.sandbox.DockerWorkspaceFactory;
 import io.mechanize.worker.workspace.Workspace;
@@ -30,6 +31,8 @@ public final class LocalDocker implements WorkspaceFactory {
 
     /** The label that names a container's fleet (its consumer group); orphan sweeps stay inside it. */
     public static final String LABEL_GROUP = "mechanize.group";
+    /** The id of the Kafka cluster of a container's fleet. */
+    public static final String LABEL_CLUSTER = "mechanize.cluster";
 
     /**
      * The factory for a worker of {@code config}: its containers carry its worker id and its
@@ -38,6 +41,10 @@ public final class LocalDocker implements WorkspaceFactory {
     public static LocalDocker forWorker(WorkerConfig config, Map<String, String> extraLabels) {
         Map<String, String> labels = new java.util.HashMap<>(extraLabels);
         labels.put(LABEL_GROUP, config.groupId());
+        // a group name is only unique within its cluster: two fleets on one engine (two demos, a test
+        // run beside a demo) must not take each other's containers for orphans
+        labels.put(LABEL_CLUSTER, TopicBootstrap.clusterId(config.bootstrapServers(),
+                io.mechanize.schemas.ClientProperties.kafkaOnly(config.kafkaOverrides())));
         DockerEngine engine = DockerEngine.fromEnvironment();
         var factory = new DockerWorkspaceFactory(engine, config.workerId(), labels, DockerWorkspace::new,
                 Clock.systemUTC(), config.poolSize());

@@ -24,6 +24,23 @@ public final class TopicBootstrap {
 
     private TopicBootstrap() {}
 
+    /** The id of the Kafka cluster these client properties reach (it names a fleet together with its group). */
+    public static String clusterId(String bootstrapServers, Map<String, String> clientOverrides) {
+        java.util.Properties clientProperties = new java.util.Properties();
+        clientProperties.put(org.apache.kafka.clients.CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        clientProperties.putAll(clientOverrides);
+        try (Admin admin = Admin.create(clientProperties)) {
+            return admin.describeCluster().clusterId().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot reach the Kafka cluster at "
+                    + clientProperties.get(org.apache.kafka.clients.CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG) + ": "
+                    + (e.getCause() == null ? e : e.getCause()).getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while describing the cluster", e);
+        }
+    }
+
     public static List<NewTopic> topics(int partitions, short replication) {
         return List.of(
                 new NewTopic(Topics.COMMANDS, partitions, replication),
