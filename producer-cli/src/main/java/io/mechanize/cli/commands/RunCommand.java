@@ -3,8 +3,6 @@ package io.mechanize.cli.commands;
 import io.mechanize.cli.client.Cluster;
 import io.mechanize.cli.embedded.EmbeddedStack;
 import io.mechanize.cli.spec.SimulationSpec;
-import io.mechanize.cli.spec.SpecException;
-import io.mechanize.cli.spec.SpecParser;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -47,16 +45,11 @@ public final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Duration limit = Durations.parse(timeout, spec);
-        List<SimulationSpec> specs;
-        try {
-            specs = SpecParser.parse(specFile);
-        } catch (SpecException e) {
-            System.err.println("invalid spec " + specFile + ": " + e.getMessage());
-            return 2;
-        } catch (java.nio.file.NoSuchFileException e) {
-            System.err.println("spec file not found: " + specFile);
-            return 2;
+        var read = SpecFiles.read(specFile);
+        if (read.isEmpty()) {
+            return SpecFiles.INVALID_SPEC;
         }
+        List<SimulationSpec> specs = read.get();
         if (embedded == cluster.named()) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "use either --embedded or --bootstrap-servers with --schema-registry");

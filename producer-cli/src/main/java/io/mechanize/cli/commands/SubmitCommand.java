@@ -3,8 +3,6 @@ package io.mechanize.cli.commands;
 import io.mechanize.cli.client.FleetClient;
 import io.mechanize.cli.spec.RunPlan;
 import io.mechanize.cli.spec.SimulationSpec;
-import io.mechanize.cli.spec.SpecException;
-import io.mechanize.cli.spec.SpecParser;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -28,16 +26,11 @@ public final class SubmitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<SimulationSpec> specs;
-        try {
-            specs = SpecParser.parse(specFile);
-        } catch (SpecException e) {
-            System.err.println("invalid spec " + specFile + ": " + e.getMessage());
-            return 2;
-        } catch (java.nio.file.NoSuchFileException e) {
-            System.err.println("spec file not found: " + specFile);
-            return 2;
+        var read = SpecFiles.read(specFile);
+        if (read.isEmpty()) {
+            return SpecFiles.INVALID_SPEC;
         }
+        List<SimulationSpec> specs = read.get();
         Clock clock = Clock.systemUTC();
         RunPlan plan = RunPlan.of(RunPlan.newRunId(clock), specs, clock);
         try (FleetClient client = new FleetClient(cluster.require(spec))) {
