@@ -284,6 +284,26 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         for (SandboxContainer c : List.copyOf(held.values())) {
             forget(c);
         }
+        removeEverythingOfThisWorker();
+    }
+
+    /**
+     * The last word on close: every container that carries this worker's labels goes, whatever
+     * happened to it (a pooled container whose start raced the shutdown, a removal that failed).
+     * This worker is leaving, so none of them is anyone's.
+     */
+    private void removeEverythingOfThisWorker() {
+        Map<String, String> mine = new HashMap<>(extraLabels);
+        mine.put(ContainerSpec.LABEL_MANAGED, "true");
+        mine.put(ContainerSpec.LABEL_WORKER, workerId);
+        try {
+            for (Container c : engine.client().listContainersCmd().withShowAll(true).withLabelFilter(mine).exec()) {
+                remove(c.getId(), "its worker " + workerId + " is closing");
+            }
+        } catch (DockerException e) {
+            log.warn("listing this worker's containers on close failed; the orphan sweep of another worker removes "
+                    + "them: {}", e.getMessage());
+        }
     }
 
     /** Lets the factory forget a container when its workspace closes it. */

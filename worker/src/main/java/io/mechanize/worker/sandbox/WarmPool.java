@@ -188,10 +188,13 @@ public final class WarmPool implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        refills.shutdownNow();
+        // no interrupt: a start cut off mid-request leaves a container the engine made and nobody
+        // knows; let the starts in flight finish (each sees `closed` and removes its container)
+        refills.shutdown();
         try {
-            if (!refills.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                log.warn("pooled containers still starting after 10 s; the orphan sweep removes them");
+            if (!refills.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                refills.shutdownNow();
+                log.warn("pooled containers still starting after 30 s; the factory removes them on close");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
