@@ -33,11 +33,9 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The benchmark's own producer and results reader: sends single commands with their seq, and
@@ -61,14 +59,8 @@ final class BenchClient implements AutoCloseable {
 
     BenchClient(Cluster cluster, String runId) {
         this.runId = runId;
-        this.registry = new RestSchemaRegistryClient(cluster.schemaRegistryUrl());
-        Properties p = cluster.clientProperties();
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        this.producer = new KafkaProducer<>(p);
+        this.registry = cluster.newRegistryClient();
+        this.producer = new KafkaProducer<>(cluster.producerProperties(0));
         this.commands = new AvroSerializer<>(registry, SimulationCommand.getClassSchema());
         Properties c = cluster.clientProperties();
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

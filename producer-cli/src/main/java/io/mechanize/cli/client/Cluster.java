@@ -34,6 +34,29 @@ public record Cluster(String bootstrapServers, String schemaRegistryUrl, Map<Str
     }
 
     /** The overrides a Kafka client takes (registry keys left out); apply them after a client's own settings. */
+    /** An idempotent, acks=all producer of raw bytes (the project serializes values itself). */
+    public Properties producerProperties(int lingerMs) {
+        Properties props = clientProperties();
+        props.put("acks", "all");
+        props.put("enable.idempotence", "true");
+        props.put("linger.ms", Integer.toString(lingerMs));
+        props.put("key.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
+        props.put("value.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
+        props.putAll(kafkaProperties()); // the user's settings win
+        return props;
+    }
+
+    /** A group-less consumer of raw bytes that sees committed transactions only, as analytics must. */
+    public Properties readCommittedConsumerProperties() {
+        Properties props = clientProperties();
+        props.put("isolation.level", "read_committed");
+        props.put("enable.auto.commit", "false");
+        props.put("key.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer");
+        props.put("value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer");
+        props.putAll(kafkaProperties());
+        return props;
+    }
+
     public Map<String, String> kafkaProperties() {
         return ClientProperties.kafkaOnly(kafkaOverrides);
     }

@@ -45,7 +45,7 @@ public final class RunReader implements AutoCloseable {
 
     public RunReader(Cluster cluster, String runId) {
         this.runId = runId;
-        this.registry = new RestSchemaRegistryClient(cluster.schemaRegistryUrl());
+        this.registry = cluster.newRegistryClient();
         Properties props = cluster.clientProperties();
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

@@ -35,12 +35,10 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -141,17 +139,11 @@ public final class SimulationClient implements AutoCloseable {
                         cluster.bootstrapServers());
             }
         }
-        this.registry = new RestSchemaRegistryClient(cluster.schemaRegistryUrl());
+        this.registry = cluster.newRegistryClient();
         this.commands = new AvroSerializer<>(registry, SimulationCommand.getClassSchema());
         this.events = new AvroDeserializer<>(registry, SimulationEvent.class);
         this.consumer = openResultsAtEnd(cluster);
-        Properties props = cluster.clientProperties();
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        props.put(ProducerConfig.LINGER_MS_CONFIG, "2");
-        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        this.producer = new KafkaProducer<>(props);
+        this.producer = new KafkaProducer<>(cluster.producerProperties(2));
         this.reader = Thread.ofPlatform().daemon().name("mechanize-simulation-client-results").start(this::readResults);
     }
 

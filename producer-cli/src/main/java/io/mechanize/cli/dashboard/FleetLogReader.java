@@ -36,7 +36,7 @@ final class FleetLogReader implements AutoCloseable {
     private final AvroDeserializer<SimulationEvent> events;
 
     FleetLogReader(Cluster cluster, Instant from) {
-        registry = new RestSchemaRegistryClient(cluster.schemaRegistryUrl());
+        registry = cluster.newRegistryClient();
         Properties props = cluster.clientProperties();
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

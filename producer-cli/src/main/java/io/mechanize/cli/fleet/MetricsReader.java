@@ -31,7 +31,7 @@ public final class MetricsReader implements AutoCloseable {
     private final Map<TopicPartition, Long> endAtOpen;
 
     public MetricsReader(Cluster cluster, Instant from) {
-        registry = new RestSchemaRegistryClient(cluster.schemaRegistryUrl());
+        registry = cluster.newRegistryClient();
         Properties props = cluster.clientProperties();
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
