@@ -35,7 +35,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The benchmark's own producer and results reader: sends single commands with their seq, and
@@ -62,11 +61,7 @@ final class BenchClient implements AutoCloseable {
         this.registry = cluster.newRegistryClient();
         this.producer = new KafkaProducer<>(cluster.producerProperties(0));
         this.commands = new AvroSerializer<>(registry, SimulationCommand.getClassSchema());
-        Properties c = cluster.clientProperties();
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        Properties c = cluster.readCommittedConsumerProperties();
         c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "5");
         this.consumer = new KafkaConsumer<>(c);
         this.events = new AvroDeserializer<>(registry, SimulationEvent.class);

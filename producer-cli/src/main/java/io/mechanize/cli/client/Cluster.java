@@ -53,8 +53,7 @@ public record Cluster(String bootstrapServers, String schemaRegistryUrl, Map<Str
         props.put("enable.auto.commit", "false");
         props.put("key.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer");
         props.put("value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer");
-        props.putAll(kafkaProperties());
-        return props;
+        return props; // the user's settings came first: read_committed is not theirs to turn off
     }
 
     public Map<String, String> kafkaProperties() {

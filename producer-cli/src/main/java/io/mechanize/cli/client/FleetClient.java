@@ -28,7 +28,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,11 +94,7 @@ public final class FleetClient implements AutoCloseable {
      * so open it before {@link #submit} to see every result of the run.
      */
     public ResultsReader openResultsFromNow() {
-        Properties props = cluster.clientProperties();
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        Properties props = cluster.readCommittedConsumerProperties();
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
         props.putAll(cluster.kafkaProperties());
         var consumer = new KafkaConsumer<byte[], byte[]>(props);
