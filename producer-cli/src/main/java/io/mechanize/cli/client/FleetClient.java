@@ -116,11 +116,11 @@ public final class FleetClient implements AutoCloseable {
     /** Reads result events and feeds them to a {@link RunTracker}. */
     public static final class ResultsReader implements AutoCloseable {
         private final KafkaConsumer<byte[], byte[]> consumer;
-        private final AvroDeserializer<SimulationEvent> events;
+        private final ResultDecoder events;
 
         ResultsReader(KafkaConsumer<byte[], byte[]> consumer, AvroDeserializer<SimulationEvent> events) {
             this.consumer = consumer;
-            this.events = events;
+            this.events = new ResultDecoder(events);
         }
 
         /**
@@ -134,17 +134,7 @@ public final class FleetClient implements AutoCloseable {
             Instant deadline = clock.instant().plus(timeout);
             while (!tracker.allFinished() && clock.instant().isBefore(deadline)) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-                    SimulationEvent event;
-                    try {
-                        event = events.deserialize(record.topic(), record.value());
-                    } catch (RuntimeException e) {
-                        log.warn("skipping an unreadable result at {}-{}@{}: {}", record.topic(), record.partition(),
-                                record.offset(), e.getMessage());
-                        continue;
-                    }
-                    if (tracker.accept(event)) {
-                        sink.accept(event);
-                    }
+                    events.decode(record).filter(tracker::accept).ifPresent(sink);
                 }
                 onProgress.run();
             }

@@ -115,7 +115,7 @@ public final class SimulationClient implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final AvroSerializer<SimulationCommand> commands;
     private final KafkaConsumer<byte[], byte[]> consumer;
-    private final AvroDeserializer<SimulationEvent> events;
+    private final ResultDecoder events;
     private final ExecutorService completions = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("mechanize-reply-", 0).factory());
     private final PendingReplies replies = new PendingReplies(completions, this::rejected);
@@ -140,7 +140,7 @@ public final class SimulationClient implements AutoCloseable {
         }
         this.registry = cluster.newRegistryClient();
         this.commands = new AvroSerializer<>(registry, SimulationCommand.getClassSchema());
-        this.events = new AvroDeserializer<>(registry, SimulationEvent.class);
+        this.events = new ResultDecoder(new AvroDeserializer<>(registry, SimulationEvent.class));
         this.consumer = openResultsAtEnd(cluster);
         this.producer = new KafkaProducer<>(cluster.producerProperties(2));
         this.reader = Thread.ofPlatform().daemon().name("mechanize-simulation-client-results").start(this::readResults);
@@ -315,15 +315,7 @@ public final class SimulationClient implements AutoCloseable {
                     if (record.key() == null || !lanes.containsKey(new String(record.key(), StandardCharsets.UTF_8))) {
                         continue; // not one of ours: not worth decoding
                     }
-                    SimulationEvent event;
-                    try {
-                        event = events.deserialize(record.topic(), record.value());
-                    } catch (RuntimeException e) {
-                        log.warn("skipping an unreadable result at {}-{}@{}: {}", record.topic(), record.partition(),
-                                record.offset(), e.getMessage());
-                        continue;
-                    }
-                    replies.accept(event);
+                    events.decode(record).ifPresent(replies::accept);
                 }
                 int expired = replies.expire(options.clock().instant());
                 if (expired > 0) {
