@@ -16,6 +16,7 @@ import io.mechanize.schemas.avro.TerminalCommandAction;
 import io.mechanize.schemas.avro.TestRunAction;
 import io.mechanize.worker.evaluation.Evaluator;
 import io.mechanize.worker.sandbox.SandboxContainer;
+import io.mechanize.worker.sandbox.UsageReport;
 import io.mechanize.worker.sandbox.UsageWindow;
 import io.mechanize.worker.toolkit.Helper;
 import io.mechanize.worker.toolkit.TestRunner;
@@ -97,17 +98,27 @@ public final class DockerWorkspace implements Workspace {
         try (var ws = MDC.putCloseable("workspace", ref.workspaceId()); var run = MDC.putCloseable("run", ref.runId())) {
             ActionType type = typeOf(action.getPayload());
             ActionResult.Builder draft = ActionResults.draft(action.getActionId(), index, type);
-            UsageWindow usage = container.openUsageWindow();
-            Instant start = clock.instant();
             ActionResult.Builder done;
-            try {
-                done = dispatch(action.getPayload(), type, draft);
-            } catch (WorkspaceException | RuntimeException e) {
-                usage.finish();
-                throw e;
+            UsageReport usage;
+            if (action.getPayload() instanceof TerminalCommandAction command) {
+                // the shell session measures its command in the same round trip
+                Instant start = clock.instant();
+                TerminalCommandHandler.Outcome outcome = terminal.run(command, draft);
+                done = outcome.result().setExecutionTimeMs(Duration.between(start, clock.instant()).toMillis());
+                usage = outcome.usage();
+            } else {
+                UsageWindow window = container.openUsageWindow();
+                Instant start = clock.instant();
+                try {
+                    done = dispatch(action.getPayload(), type, draft);
+                } catch (WorkspaceException | RuntimeException e) {
+                    window.finish();
+                    throw e;
+                }
+                done.setExecutionTimeMs(Duration.between(start, clock.instant()).toMillis());
+                usage = window.finish();
             }
-            done.setExecutionTimeMs(Duration.between(start, clock.instant()).toMillis());
-            ActionResult result = ActionObservation.apply(done, usage.finish(), limits).build();
+            ActionResult result = ActionObservation.apply(done, usage, limits).build();
             log.debug("action {} #{} {}: success={}", action.getActionId(), index, type, result.getSuccess());
             return result;
         }
@@ -117,7 +128,6 @@ public final class DockerWorkspace implements Workspace {
             throws WorkspaceException {
         return switch (payload) {
             case FileEditAction edit -> fileEdits.run(edit, draft);
-            case TerminalCommandAction command -> terminal.run(command, draft);
             case GitOperationAction op -> git.run(op, draft);
             case TestRunAction testRun -> tests.run(testRun, draft);
             case IdeAction op -> ide.run(op, draft);

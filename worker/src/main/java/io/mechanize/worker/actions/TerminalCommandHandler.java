@@ -11,6 +11,7 @@ import io.mechanize.worker.sandbox.ExecResult;
 import io.mechanize.worker.sandbox.SandboxContainer;
 import io.mechanize.worker.sandbox.ShellRequest;
 import io.mechanize.worker.sandbox.ShellResult;
+import io.mechanize.worker.sandbox.UsageReport;
 import io.mechanize.worker.workspace.WorkspaceException;
 import java.time.Duration;
 import java.util.Map;
@@ -21,7 +22,8 @@ import java.util.regex.Pattern;
  * {@code session}, default {@value #DEFAULT_SESSION}), so {@code cd} and {@code export} carry
  * over to the next command. {@code working_dir} applies to this command only and must stay
  * inside /workspace. A timeout kills the command's process group, keeps the output so far and
- * leaves the session usable.
+ * leaves the session usable. The session measures the command itself (cgroup usage and changed
+ * files) in the same round trip, so an action costs one message each way.
  */
 final class TerminalCommandHandler {
     static final String DEFAULT_SESSION = SandboxContainer.DEFAULT_SESSION;
@@ -35,34 +37,43 @@ final class TerminalCommandHandler {
         this.limits = requireNonNull(limits, "limits is null");
     }
 
-    ActionResult.Builder run(TerminalCommandAction action, ActionResult.Builder result) throws WorkspaceException {
+    /** The action's result and its measurement (unmeasured when it was refused before it ran). */
+    record Outcome(ActionResult.Builder result, UsageReport usage) {
+        static Outcome refused(ActionResult.Builder result) {
+            return new Outcome(result, UsageReport.unmeasured());
+        }
+    }
+
+    Outcome run(TerminalCommandAction action, ActionResult.Builder result) throws WorkspaceException {
         int timeoutSeconds = action.getTimeout() != null ? action.getTimeout() : limits.getDefaultTimeout();
         if (timeoutSeconds <= 0) {
-            return result.setErrorMessage("timeout must be > 0 seconds, was " + timeoutSeconds);
+            return Outcome.refused(result.setErrorMessage("timeout must be > 0 seconds, was " + timeoutSeconds));
         }
         String badEnv = invalidEnvName(action.getEnv());
         if (badEnv != null) {
-            return result.setErrorMessage("env name '" + badEnv + "' is not a valid variable name");
+            return Outcome.refused(result.setErrorMessage("env name '" + badEnv + "' is not a valid variable name"));
         }
         String session = action.getSession() == null ? DEFAULT_SESSION : action.getSession();
         if (!SESSION_NAME.matcher(session).matches()) {
-            return result.setErrorMessage("session name '" + session + "' is invalid: use 1 to 64 of A-Z a-z 0-9 _ . -");
+            return Outcome.refused(result.setErrorMessage(
+                    "session name '" + session + "' is invalid: use 1 to 64 of A-Z a-z 0-9 _ . -"));
         }
         ShellRequest request;
         try {
             request = new ShellRequest(action.getCommand(), action.getWorkingDir(), action.getEnv(),
-                    Duration.ofSeconds(timeoutSeconds), limits.getMaxOutputBytes());
+                    Duration.ofSeconds(timeoutSeconds), limits.getMaxOutputBytes()).withMeasurement();
         } catch (IllegalArgumentException e) {
-            return result.setErrorMessage(e.getMessage());
+            return Outcome.refused(result.setErrorMessage(e.getMessage()));
         }
         ShellResult shell = container.shell(session, request);
         ExecResult exec = shell.exec();
         String why = exec.stderr().text().strip();
-        return switch (shell.status()) {
+        ActionResult.Builder done = switch (shell.status()) {
             case PATH_ESCAPE -> ActionResults.refuse(result, ViolationType.PATH_ESCAPE, "refused working_dir: " + why);
             case NO_WORKING_DIR -> result.setStderr(exec.stderr().text()).setErrorMessage(why);
             case RAN, SESSION_DIED -> ran(shell, timeoutSeconds, result);
         };
+        return new Outcome(done, shell.usage());
     }
 
     private ActionResult.Builder ran(ShellResult shell, int timeoutSeconds, ActionResult.Builder result) {

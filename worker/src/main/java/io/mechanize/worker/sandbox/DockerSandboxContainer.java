@@ -44,6 +44,14 @@ final class DockerSandboxContainer implements SandboxContainer {
     /** Session name to its live driver; calls on one container are made one at a time. */
     private final Map<String, ShellSession> sessions = new ConcurrentHashMap<>();
     private volatile UsageProbe probe;
+    /**
+     * Whether files under /workspace may have changed outside any measured action (an exec or an
+     * unmeasured shell command since the last one): the next measurement lists /workspace afresh
+     * before the action instead of comparing against the previous action's listing.
+     */
+    private volatile boolean baselineStale = true;
+    /** A usage window is open: execs now are part of a measured action. */
+    private volatile boolean windowOpen;
     /** The container's own network, removed after the container. */
     private final WorkspaceNetworks.Lease network;
 
@@ -69,6 +77,9 @@ final class DockerSandboxContainer implements SandboxContainer {
         requireNonNull(argv, "argv is null");
         requireNonNull(env, "env is null");
         requireNonNull(timeout, "timeout is null");
+        if (!windowOpen) {
+            baselineStale = true;
+        }
         String marker = UUID.randomUUID().toString();
         List<String> envList = new ArrayList<>();
         env.forEach((k, v) -> envList.add(k + "=" + v));
@@ -132,7 +143,15 @@ final class DockerSandboxContainer implements SandboxContainer {
         if (session == null) {
             session = startSession(name);
         }
-        ShellResult result = session.run(request);
+        boolean baselineFirst = baselineStale;
+        ShellResult result = session.run(request, baselineFirst);
+        if (request.measured() || windowOpen) {
+            if (result.usage().changesKnown()) {
+                baselineStale = false;
+            }
+        } else {
+            baselineStale = true;
+        }
         if (result.status() == ShellResult.Status.SESSION_DIED) {
             String why = result.exec().timedOut()
                     ? "it did not answer within " + ShellSession.GRACE.toSeconds() + "s after the timeout"
@@ -167,15 +186,13 @@ final class DockerSandboxContainer implements SandboxContainer {
     }
 
     /**
-     * Starts the named shell session and the usage probe ahead of the first action (for a pooled
-     * container, so that the workspace's first command pays for neither).
+     * Starts the named shell session ahead of the first action (for a pooled container, so that
+     * the workspace's snapshot placement and first command do not pay for it). The usage probe
+     * starts on the first action that is not a shell command.
      */
     void prestart(String session) throws WorkspaceException {
         if (!sessions.containsKey(session)) {
             startSession(session);
-        }
-        if (probe == null) {
-            probe = UsageProbe.start(client, id);
         }
     }
 
@@ -201,13 +218,19 @@ final class DockerSandboxContainer implements SandboxContainer {
             return UsageReport::unmeasured;
         }
         UsageProbe started = current;
-        String window = started.begin();
+        String window = started.begin(baselineStale);
         if (window == null) {
             started.close();
             probe = null;
             return UsageReport::unmeasured;
         }
-        return () -> started.end(window);
+        windowOpen = true;
+        return () -> {
+            windowOpen = false;
+            UsageReport report = started.end(window);
+            baselineStale = !report.changesKnown();
+            return report;
+        };
     }
 
     private static boolean await(OutputCollector output, Duration timeout) {

@@ -14,8 +14,14 @@ import java.util.Map;
  * @param env variables for this command only
  * @param timeout after it, the command's process group is killed
  * @param maxOutputBytes cap for each of stdout and stderr (head and tail kept)
+ * @param measured whether the session measures the command as one action (cgroup usage and the
+ *     files it changed, in {@link ShellResult#usage()}) in the same round trip
+ * @param raw whether the command starts from the session's first state (its working directory
+ *     and variables as the container started) and saves nothing back: the worker's own commands
+ * @param stdin bytes for the command's standard input, or null for none
  */
-public record ShellRequest(String command, String workingDir, Map<String, String> env, Duration timeout, int maxOutputBytes) {
+public record ShellRequest(String command, String workingDir, Map<String, String> env, Duration timeout, int maxOutputBytes,
+        boolean measured, boolean raw, byte[] stdin) {
     public ShellRequest {
         requireNonNull(command, "command is null");
         env = Map.copyOf(requireNonNull(env, "env is null"));
@@ -30,5 +36,20 @@ public record ShellRequest(String command, String workingDir, Map<String, String
                 || env.values().stream().anyMatch(v -> v.indexOf('\0') >= 0)) {
             throw new IllegalArgumentException("command, working_dir and env values must not contain NUL bytes");
         }
+    }
+
+    /** An agent's command: unmeasured, from the session's state, no input. */
+    public ShellRequest(String command, String workingDir, Map<String, String> env, Duration timeout, int maxOutputBytes) {
+        this(command, workingDir, env, timeout, maxOutputBytes, false, false, null);
+    }
+
+    /** A worker's own command (snapshot placement, evaluation): raw, from /workspace, with {@code stdin}. */
+    public static ShellRequest raw(String command, byte[] stdin, Duration timeout, int maxOutputBytes) {
+        return new ShellRequest(command, null, Map.of(), timeout, maxOutputBytes, false, true, stdin);
+    }
+
+    /** This request, measured as one action. */
+    public ShellRequest withMeasurement() {
+        return new ShellRequest(command, workingDir, env, timeout, maxOutputBytes, true, raw, stdin);
     }
 }

@@ -9,8 +9,9 @@ import static java.util.Objects.requireNonNull;
  * @param status whether the command ran, or why not
  * @param sessionNote null, or what happened to the session itself (it had ended or died and a
  *     new one was started): worth telling the agent
+ * @param usage the command's measurement when the request asked for one (else unmeasured)
  */
-public record ShellResult(ExecResult exec, Status status, String sessionNote) {
+public record ShellResult(ExecResult exec, Status status, String sessionNote, UsageReport usage) {
     public enum Status {
         /** The command ran (it may have failed or timed out: see {@link #exec}). */
         RAN,
@@ -25,9 +26,15 @@ public record ShellResult(ExecResult exec, Status status, String sessionNote) {
     public ShellResult {
         requireNonNull(exec, "exec is null");
         requireNonNull(status, "status is null");
+        requireNonNull(usage, "usage is null");
+    }
+
+    public ShellResult(ExecResult exec, Status status, String sessionNote) {
+        this(exec, status, sessionNote, UsageReport.unmeasured());
     }
 
     ShellResult withNote(String note) {
-        return note == null ? this : new ShellResult(exec, status, sessionNote == null ? note : note + "; " + sessionNote);
+        return note == null ? this
+                : new ShellResult(exec, status, sessionNote == null ? note : note + "; " + sessionNote, usage);
     }
 }

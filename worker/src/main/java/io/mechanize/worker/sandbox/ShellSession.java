@@ -52,7 +52,7 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
         ShellSession session = new ShellSession(name, clock);
         session.process = AttachedProcess.start(client, containerId,
                 List.of("bash", "--noprofile", "--norc", "-c", "eval \"$MZ_DRIVER\"", "mz-session", STATE_ROOT + name),
-                Map.of("MZ_DRIVER", Scripts.SHELL_DRIVER, "MZ_COMMAND", Scripts.SHELL_COMMAND), session);
+                Map.of("MZ_DRIVER", Scripts.OBSERVE + Scripts.SHELL_DRIVER, "MZ_COMMAND", Scripts.SHELL_COMMAND), session);
         return session;
     }
 
@@ -74,8 +74,13 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
         return endedWhy == null ? "its shell exited" : endedWhy;
     }
 
-    /** Runs one request; a dead or hung driver is reported as {@link ShellResult.Status#SESSION_DIED}. */
-    ShellResult run(ShellRequest request) {
+    /**
+     * Runs one request; a dead or hung driver is reported as {@link ShellResult.Status#SESSION_DIED}.
+     *
+     * @param baselineFirst for a measured request: list /workspace afresh before the command,
+     *     because files changed since the last measured action outside any action
+     */
+    ShellResult run(ShellRequest request, boolean baselineFirst) {
         String id = idPrefix + "-" + (++counter);
         CompletableFuture<Void> finished;
         synchronized (this) {
@@ -92,7 +97,7 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
             }
         }
         Instant start = clock.instant();
-        process.send(encode(id, request));
+        process.send(encode(id, request, baselineFirst));
         boolean answered = await(finished, start.plus(request.timeout()).plus(GRACE));
         Duration took = Duration.between(start, clock.instant());
         synchronized (this) {
@@ -104,7 +109,11 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
                 ExecResult exec = new ExecResult(-1, stdout, stderr, !answered, took);
                 return new ShellResult(exec, ShellResult.Status.SESSION_DIED, null);
             }
-            String[] fields = outPayload.strip().split(" ");
+            int lineEnd = outPayload.indexOf('\n');
+            String head = lineEnd < 0 ? outPayload : outPayload.substring(0, lineEnd);
+            UsageReport usage = request.measured() && lineEnd >= 0
+                    ? UsageProbe.parse(outPayload.substring(lineEnd + 1)) : UsageReport.unmeasured();
+            String[] fields = head.strip().split(" ");
             int exitCode = Integer.parseInt(fields[0]);
             boolean timedOut = "1".equals(fields[1]);
             ShellResult.Status status = switch (fields[2]) {
@@ -112,7 +121,8 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
                 case "nodir" -> ShellResult.Status.NO_WORKING_DIR;
                 default -> ShellResult.Status.RAN;
             };
-            return new ShellResult(new ExecResult(timedOut ? -1 : exitCode, stdout, stderr, timedOut, took), status, null);
+            return new ShellResult(new ExecResult(timedOut ? -1 : exitCode, stdout, stderr, timedOut, took), status, null,
+                    usage);
         }
     }
 
@@ -138,10 +148,17 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
         }
     }
 
-    /** {@code ID TIMEOUT LEN...\n} then the fields: working_dir, command, env name/value pairs. */
-    static byte[] encode(String id, ShellRequest request) {
+    /**
+     * {@code ID TIMEOUT MODE STDIN_LEN LEN...\n}, then the fields (working_dir, command, env
+     * name/value pairs), then the command's standard input.
+     */
+    static byte[] encode(String id, ShellRequest request, boolean baselineFirst) {
         long seconds = Math.max(1, (request.timeout().toMillis() + 999) / 1000);
-        StringBuilder header = new StringBuilder(id).append(' ').append(seconds);
+        String mode = (request.measured() ? "m" : "") + (request.measured() && baselineFirst ? "b" : "")
+                + (request.raw() ? "r" : "");
+        byte[] stdin = request.stdin() == null ? new byte[0] : request.stdin();
+        StringBuilder header = new StringBuilder(id).append(' ').append(seconds)
+                .append(' ').append(mode.isEmpty() ? "-" : mode).append(' ').append(stdin.length);
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         java.util.List<String> fields = new java.util.ArrayList<>();
         fields.add(request.workingDir() == null ? "" : request.workingDir());
@@ -158,6 +175,7 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         all.writeBytes(header.append('\n').toString().getBytes(StandardCharsets.US_ASCII));
         all.writeBytes(body.toByteArray());
+        all.writeBytes(stdin);
         return all.toByteArray();
     }
 

@@ -15,12 +15,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The container's usage probe ({@code usage-probe.sh}) in one long-lived exec: reads the
- * cgroup's counters and lists /workspace before and after each action, samples memory and
- * pids while it runs.
+ * The container's usage probe ({@code usage-probe.sh}) in one long-lived exec, for actions that
+ * do not run in a shell session (a shell session measures its commands itself): reads the
+ * cgroup's counters before and after each action, samples memory and pids while it runs, and
+ * reports the files changed under /workspace since the last measured action.
  */
 final class UsageProbe implements AttachedProcess.Listener, AutoCloseable {
-    /** Each of created, modified and deleted lists at most this many paths. */
+    /** Each of created, modified and deleted lists at most this many paths ({@code observe.sh}). */
     static final int MAX_PATHS = 1000;
     private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(20);
     private static final int MAX_REPLY_BYTES = 8 * 1024 * 1024;
@@ -37,9 +38,8 @@ final class UsageProbe implements AttachedProcess.Listener, AutoCloseable {
     static UsageProbe start(DockerClient client, String containerId) throws WorkspaceException {
         UsageProbe probe = new UsageProbe();
         probe.process = AttachedProcess.start(client, containerId,
-                List.of("bash", "--noprofile", "--norc", "-c", "eval \"$MZ_PROBE\"", "mz-probe",
-                        "/tmp/.mechanize/probe", Integer.toString(MAX_PATHS)),
-                Map.of("MZ_PROBE", Scripts.USAGE_PROBE), probe);
+                List.of("bash", "--noprofile", "--norc", "-c", "eval \"$MZ_PROBE\"", "mz-probe"),
+                Map.of("MZ_PROBE", Scripts.OBSERVE + Scripts.USAGE_PROBE), probe);
         return probe;
     }
 
@@ -47,10 +47,14 @@ final class UsageProbe implements AttachedProcess.Listener, AutoCloseable {
         return ended;
     }
 
-    /** Starts a window; returns its id, or null when the probe did not answer. */
-    String begin() {
+    /**
+     * Starts a window; returns its id, or null when the probe did not answer.
+     *
+     * @param baselineFirst list /workspace afresh first: files changed outside any action since
+     */
+    String begin(boolean baselineFirst) {
         String id = idPrefix + "-" + (++counter);
-        return ask("begin", id) == null ? null : id;
+        return ask("begin", id + (baselineFirst ? " fresh" : "")) == null ? null : id;
     }
 
     UsageReport end(String id) {
@@ -58,7 +62,8 @@ final class UsageProbe implements AttachedProcess.Listener, AutoCloseable {
         return text == null ? UsageReport.unmeasured() : parse(text);
     }
 
-    private String ask(String verb, String id) {
+    private String ask(String verb, String idAndFlags) {
+        String id = idAndFlags.split(" ")[0];
         CompletableFuture<String> pending;
         synchronized (this) {
             reply = new ByteArrayOutputStream();
@@ -69,7 +74,7 @@ final class UsageProbe implements AttachedProcess.Listener, AutoCloseable {
                 return null;
             }
         }
-        process.send((verb + " " + id + "\n").getBytes(StandardCharsets.US_ASCII));
+        process.send((verb + " " + idAndFlags + "\n").getBytes(StandardCharsets.US_ASCII));
         try {
             pending.get(ANSWER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             synchronized (this) {

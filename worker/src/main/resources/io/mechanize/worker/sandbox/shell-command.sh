@@ -1,7 +1,15 @@
-# One command of a shell session, in its own process group: $1 state dir, $2 request id,
-# $3 working_dir (empty: the session's; relative to /workspace), $4 the agent's command, then env name/value pairs.
-__mz_S=$1 __mz_id=$2 __mz_dir=$3 __mz_cmd=$4
-shift 4
+# One command of a shell session, sourced in the driver's forked subshell (its own process group):
+# $1 state dir, $2 request id, $3 state file to start from, $4 state file to save to (empty: save
+# nothing), $5 working_dir (empty: the session's; relative to /workspace), $6 the agent's command,
+# then env name/value pairs.
+__mz_S=$1 __mz_id=$2 __mz_from=$3 __mz_to=$4 __mz_dir=$5 __mz_cmd=$6
+shift 6
+# nothing of the driver reaches the command: its variables, functions and locale
+for __mz_v in "${!__mz_@}"; do
+  case $__mz_v in __mz_S|__mz_id|__mz_from|__mz_to|__mz_dir|__mz_cmd) ;; *) unset "$__mz_v" ;; esac
+done
+unset -f __mz_val __mz_cpu __mz_begin __mz_sample __mz_list __mz_baseline __mz_end
+unset __mz_v LC_ALL
 __mz_kind=ok
 __mz_old=() __mz_given=() __mz_names=() __mz_had=()
 __mz_save() {
@@ -12,14 +20,14 @@ __mz_save() {
       if [ "${__mz_had[i]}" = 1 ]; then export "$n=${__mz_old[i]}"; else unset "$n"; fi
     fi
   done
-  [ "$__mz_kind" = ok ] || return 0
+  [ "$__mz_kind" = ok ] && [ -n "$__mz_to" ] || return 0
   local here=$PWD
   [ -n "$__mz_dir" ] && [ "$PWD" = "$__mz_start" ] && here=$__mz_prev
-  { export -p; printf 'cd -- %q 2>/dev/null || cd -- /workspace\n' "$here"; } > "$__mz_S/state.new" 2>/dev/null \
-    && mv -f -- "$__mz_S/state.new" "$__mz_S/state" 2>/dev/null
+  { export -p; printf 'cd -- %q 2>/dev/null || cd -- /workspace\n' "$here"; } > "$__mz_S/$__mz_to" 2>/dev/null \
+    || __mz_kind=unsaved
 }
 trap '__mz_save; printf "%s %s\n" "$__mz_id" "$__mz_kind" > "$__mz_S/done"' EXIT
-. "$__mz_S/state" 2>/dev/null
+. "$__mz_S/$__mz_from" 2>/dev/null
 __mz_prev=$PWD
 if [ -n "$__mz_dir" ]; then
   case "$__mz_dir" in /*) __mz_p=$__mz_dir ;; *) __mz_p=/workspace/$__mz_dir ;; esac

@@ -1,50 +1,96 @@
 # The persistent shell session's driver (bash, LC_ALL=C), started as
-#   bash -c 'eval "$MZ_DRIVER"' mz-session STATE_DIR   with MZ_DRIVER and MZ_COMMAND (shell-command.sh) in the env.
-# Request: a header line "ID TIMEOUT_S LEN..." then, back to back, fields of exactly those byte
-# lengths: working_dir, command, then env name/value pairs. Each command runs in a fresh
-# bash in its own session and process group (setsid), started from the saved state (cwd and
-# exported variables) and saving it back on exit, so cd and export carry over while a
-# timeout can kill the command's whole process group without killing this driver.
-# Reply: on stdout "\036ID RC TIMEDOUT KIND\036\n", on stderr "\036ID\036\n".
-S=$1
-mkdir -p -- "$S" || exit 70
-printf '%s' "$MZ_COMMAND" > "$S/command.sh" || exit 70
+#   bash -c 'eval "$MZ_DRIVER"' mz-session STATE_DIR   with MZ_DRIVER (observe.sh + this file) and
+#   MZ_COMMAND (shell-command.sh) in the env.
+# Request: a header line "ID TIMEOUT_S MODE STDIN_LEN LEN..." then, back to back, fields of
+# exactly those byte lengths: working_dir, command, then env name/value pairs; then STDIN_LEN
+# bytes that become the command's standard input (else it reads /dev/null).
+# MODE is "-" or letters: m  measure the command (observe.sh) and report it in the reply
+#                         b  take a new /workspace baseline first (files changed outside any action)
+#                         r  raw: start from the session's first state, save nothing back
+# Each command runs in a forked subshell that is its own process group (job control), started
+# from the saved state (cwd and exported variables) and saving it back on exit, so cd and export
+# carry over while a timeout can kill the command's whole process group without killing this
+# driver. No exec per command: a fork costs a fraction of a millisecond, bash's start several.
+# Reply: on stdout "\036ID RC TIMEDOUT KIND\n[report]\036\n", on stderr "\036ID\036\n".
+__mz_S=$1
+mkdir -p -- "$__mz_S" || exit 70
+printf '%s' "$MZ_COMMAND" > "$__mz_S/command.sh" || exit 70
 unset MZ_DRIVER MZ_COMMAND
-echo $$ > "$S/driver.pid"
-if [ ! -f "$S/state" ]; then
-  { export -p; printf 'cd -- /workspace\n'; } > "$S/state"
+echo $$ > "$__mz_S/driver.pid"
+# the session state alternates between two files; "current" names the one last saved whole
+__mz_cur=state.0
+{ read -r __mz_cur < "$__mz_S/current"; } 2>/dev/null
+if [ ! -f "$__mz_S/$__mz_cur" ]; then
+  __mz_cur=state.0
+  { export -p; printf 'cd -- /workspace\n'; } > "$__mz_S/$__mz_cur"
+  printf '%s\n' "$__mz_cur" > "$__mz_S/current"
 fi
-[ -p "$S/done" ] || mkfifo -- "$S/done" || exit 71
-exec 3<>"$S/done"
+[ -f "$__mz_S/state.init" ] || { export -p; printf 'cd -- /workspace\n'; } > "$__mz_S/state.init"
+[ -p "$__mz_S/done" ] || mkfifo -- "$__mz_S/done" || exit 71
+[ -p "$__mz_S/stdin" ] || mkfifo -- "$__mz_S/stdin" || exit 71
+exec 3<>"$__mz_S/done"
+# the driver's own stderr goes nowhere (job notices); commands and markers use fd 4
+exec 4>&2 2>/dev/null
+# commands start from the saved state only: nothing of the driver's environment is exported
+for __mz_v in $(compgen -e); do export -n "$__mz_v"; done
 export LC_ALL=C
-while IFS=' ' read -r -a hdr; do
-  ((${#hdr[@]} >= 4)) || continue
-  id=${hdr[0]} tmo=${hdr[1]} fields=()
-  for len in "${hdr[@]:2}"; do
-    f=
-    if ((len > 0)); then IFS= read -r -N "$len" f; fi
-    fields+=("$f")
+set -m
+while IFS=' ' read -r -a __mz_hdr; do
+  ((${#__mz_hdr[@]} >= 6)) || continue
+  __mz_id=${__mz_hdr[0]} __mz_tmo=${__mz_hdr[1]} __mz_mode=${__mz_hdr[2]} __mz_inlen=${__mz_hdr[3]} __mz_fields=()
+  for __mz_len in "${__mz_hdr[@]:4}"; do
+    __mz_f=
+    if ((__mz_len > 0)); then IFS= read -r -N "$__mz_len" __mz_f; fi
+    __mz_fields+=("$__mz_f")
   done
-  setsid env -i bash --noprofile --norc "$S/command.sh" "$S" "$id" "${fields[@]}" </dev/null &
-  pid=$!
-  deadline=$(( ${EPOCHREALTIME/./} + tmo * 1000000 ))
-  timedout=0 kind=killed
+  [[ $__mz_mode == *b* ]] && __mz_baseline
+  [[ $__mz_mode == *m* ]] && __mz_begin
+  __mz_state=$__mz_cur __mz_next=state.1
+  [ "$__mz_cur" = state.1 ] && __mz_next=state.0
+  [[ $__mz_mode == *r* ]] && __mz_state=state.init __mz_next=
+  __mz_inpid=
+  if ((__mz_inlen > 0)); then
+    # exactly STDIN_LEN bytes of the driver's input, all of them read even when the command
+    # stops reading early, so that the next request's header is where it should be
+    { head -c "$__mz_inlen" | { cat; cat > /dev/null; }; } > "$__mz_S/stdin" &
+    __mz_inpid=$!
+  fi
+  (
+    if ((__mz_inlen > 0)); then exec 0< "$__mz_S/stdin"; else exec 0</dev/null; fi
+    exec 2>&4 3>&- 4>&-
+    set +m
+    set -- "$__mz_S" "$__mz_id" "$__mz_state" "$__mz_next" "${__mz_fields[@]}"
+    . "$__mz_S/command.sh"
+  ) &
+  __mz_pid=$!
+  __mz_deadline=$(( ${EPOCHREALTIME/./} + __mz_tmo * 1000000 ))
+  __mz_timedout=0 __mz_kind=killed
   while :; do
-    if IFS=' ' read -r -t 0.05 did dkind <&3 && [ "$did" = "$id" ]; then kind=$dkind; break; fi
-    st=
-    { read -r _ _ st _ < "/proc/$pid/stat"; } 2>/dev/null
-    if [ -z "$st" ] || [ "$st" = Z ]; then
-      IFS=' ' read -r -t 0.2 did dkind <&3 && [ "$did" = "$id" ] && kind=$dkind
+    if IFS=' ' read -r -t 0.05 __mz_did __mz_dkind <&3 && [ "$__mz_did" = "$__mz_id" ]; then
+      __mz_kind=$__mz_dkind; break
+    fi
+    [[ $__mz_mode == *m* ]] && __mz_sample
+    __mz_st=
+    { read -r _ _ __mz_st _ < "/proc/$__mz_pid/stat"; } 2>/dev/null
+    if [ -z "$__mz_st" ] || [ "$__mz_st" = Z ]; then
+      IFS=' ' read -r -t 0.2 __mz_did __mz_dkind <&3 && [ "$__mz_did" = "$__mz_id" ] && __mz_kind=$__mz_dkind
       break
     fi
-    if (( ${EPOCHREALTIME/./} >= deadline )); then
-      kill -KILL -- "-$pid" 2>/dev/null
-      timedout=1
+    if (( ${EPOCHREALTIME/./} >= __mz_deadline )); then
+      kill -KILL -- "-$__mz_pid" 2>/dev/null
+      __mz_timedout=1
       break
     fi
   done
-  wait "$pid" 2>/dev/null
-  rc=$?
-  printf '\036%s %s %s %s\036\n' "$id" "$rc" "$timedout" "$kind"
-  printf '\036%s\036\n' "$id" >&2
+  wait "$__mz_pid" 2>/dev/null
+  __mz_rc=$?
+  [ -n "$__mz_inpid" ] && wait "$__mz_inpid" 2>/dev/null
+  if [ "$__mz_kind" = ok ] && [ -n "$__mz_next" ]; then
+    __mz_cur=$__mz_next
+    printf '%s\n' "$__mz_cur" > "$__mz_S/current"
+  fi
+  printf '\036%s %s %s %s\n' "$__mz_id" "$__mz_rc" "$__mz_timedout" "$__mz_kind"
+  [[ $__mz_mode == *m* ]] && __mz_end
+  printf '\036\n'
+  printf '\036%s\036\n' "$__mz_id" >&4
 done

@@ -105,6 +105,7 @@ class TerminalCommandHandlerTest {
             public ShellResult shell(String session, ShellRequest request) {
                 sessions.add(session);
                 timeouts.add(request.timeout());
+                assertThat(request.measured()).as("the session measures the agent's command").isTrue();
                 return cannedShell != null ? cannedShell : new ShellResult(canned, ShellResult.Status.RAN, null);
             }
 
@@ -117,6 +118,6 @@ class TerminalCommandHandlerTest {
             public void close() {}
         };
         return new TerminalCommandHandler(fake, ResourceLimits.newBuilder().build())
-                .run(action, ActionResults.draft("a1", 0, ActionType.TERMINAL_COMMAND)).build();
+                .run(action, ActionResults.draft("a1", 0, ActionType.TERMINAL_COMMAND)).result().build();
     }
 }

@@ -84,7 +84,8 @@ class SandboxLimitsIT {
     @Test
     void aSessionKilledFromInsideIsRestartedAndSaysSo() throws Exception {
         sh("cd /workspace && mkdir -p keep && cd keep");
-        ActionResult killer = sh("kill -KILL $PPID; sleep 0.5; echo after");
+        // the session's driver dies under the command (commands run in its forked subshells)
+        ActionResult killer = sh("kill -KILL \"$(cat /tmp/.mechanize/sessions/default/driver.pid)\"; sleep 0.5; echo after");
         assertThat(killer.getErrorMessage()).contains("the shell session 'default' died while running the command");
         ActionResult next = sh("pwd; cd /workspace");
         assertThat(next.getSuccess()).isTrue();

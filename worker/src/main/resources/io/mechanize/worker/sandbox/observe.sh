@@ -1,0 +1,92 @@
+# What one action cost the container and what it changed under /workspace, shared by the shell
+# driver (shell-driver.sh) and the usage probe (usage-probe.sh). Bash builtins only, except one
+# find per window (and one awk when the listing changed): an action's measurement must cost
+# about a millisecond, not a fork per counter.
+#   __mz_begin            start counters (cgroup CPU, OOM kills, refused forks, peaks)
+#   __mz_sample           memory and pids now; keeps the highest seen (call every 50 ms or so)
+#   __mz_end              prints the report: "U cpu_ns peak_memory peak_pids oom_kills refused_forks",
+#                         then the changes since the baseline ("C|M|D<TAB>path", at most MAX each)
+#                         and "W workspace_bytes", or "X" when /workspace could not be listed
+#   __mz_baseline         takes the listing that the next __mz_end compares against
+# The baseline is one file for the whole container (every session and the probe use it), so an
+# action's changes are those since the previous action's end. Works on cgroup v1 and v2, read-only.
+__mz_O=/tmp/.mechanize/observe
+mkdir -p -- "$__mz_O" 2>/dev/null
+__mz_C=/sys/fs/cgroup
+if [ -f "$__mz_C/cgroup.controllers" ]; then
+  __mz_CPU=$__mz_C/cpu.stat __mz_MEM=$__mz_C/memory.current __mz_MEMPEAK=$__mz_C/memory.peak
+  __mz_OOM=$__mz_C/memory.events __mz_PIDS=$__mz_C/pids.current __mz_PIDSEV=$__mz_C/pids.events
+  __mz_PIDSPEAK=$__mz_C/pids.peak
+else
+  __mz_CPU=$__mz_C/cpuacct/cpuacct.usage; [ -f "$__mz_CPU" ] || __mz_CPU=$__mz_C/cpu,cpuacct/cpuacct.usage
+  __mz_MEM=$__mz_C/memory/memory.usage_in_bytes __mz_MEMPEAK=$__mz_C/memory/memory.max_usage_in_bytes
+  __mz_OOM=$__mz_C/memory/memory.oom_control __mz_PIDS=$__mz_C/pids/pids.current
+  __mz_PIDSEV=$__mz_C/pids/pids.events __mz_PIDSPEAK=$__mz_C/pids/pids.peak
+fi
+__mz_MAX=1000  # UsageProbe.MAX_PATHS
+
+__mz_val() { # $1 variable, $2 file, [$3 key]: sets $1 to the number (after the key), 0 when unreadable
+  local __k __x __v=0
+  if [ -z "$3" ]; then
+    { read -r __x < "$2"; } 2>/dev/null && __v=${__x:-0}
+  else
+    while read -r __k __x; do [ "$__k" = "$3" ] && { __v=$__x; break; }; done < "$2" 2>/dev/null
+  fi
+  [[ $__v =~ ^[0-9]+$ ]] || __v=0
+  printf -v "$1" '%s' "$__v"
+}
+__mz_cpu() { # $1 variable: CPU nanoseconds of the container
+  if [ "${__mz_CPU##*/}" = cpu.stat ]; then
+    __mz_val "$1" "$__mz_CPU" usage_usec
+    printf -v "$1" '%s' $(( ${!1} * 1000 ))
+  else
+    __mz_val "$1" "$__mz_CPU"
+  fi
+}
+__mz_begin() {
+  __mz_cpu __mz_cpu0; __mz_val __mz_oom0 "$__mz_OOM" oom_kill; __mz_val __mz_pev0 "$__mz_PIDSEV" max
+  __mz_val __mz_mpk0 "$__mz_MEMPEAK"; __mz_val __mz_ppk0 "$__mz_PIDSPEAK"
+  __mz_val __mz_mem "$__mz_MEM"; __mz_val __mz_pids "$__mz_PIDS"
+}
+__mz_sample() {
+  local v
+  { read -r v < "$__mz_MEM"; } 2>/dev/null && ((v > __mz_mem)) && __mz_mem=$v
+  { read -r v < "$__mz_PIDS"; } 2>/dev/null && ((v > __mz_pids)) && __mz_pids=$v
+  return 0
+}
+__mz_list() { find /workspace -mindepth 1 -xdev -printf '%y %s %T@ %b\t%P\n' 2>/dev/null; }
+__mz_baseline() {
+  __mz_list > "$__mz_O/listing" || : > "$__mz_O/listing"
+  : > "$__mz_O/bytes"
+}
+__mz_end() {
+  local cpu1 oom1 pev1 mpk1 ppk1 new old bytes
+  __mz_cpu cpu1; __mz_val oom1 "$__mz_OOM" oom_kill; __mz_val pev1 "$__mz_PIDSEV" max
+  __mz_val mpk1 "$__mz_MEMPEAK"; __mz_val ppk1 "$__mz_PIDSPEAK"
+  __mz_sample
+  ((mpk1 > __mz_mpk0)) && __mz_mem=$mpk1
+  ((ppk1 > __mz_ppk0)) && __mz_pids=$ppk1
+  # no readable cgroup (gVisor shows none): no U line, so the action's usage is unmeasured, not zero
+  [ -r "$__mz_MEM" ] && printf 'U %s %s %s %s %s\n' $((cpu1 - __mz_cpu0)) "$__mz_mem" "$__mz_pids" \
+    $((oom1 - __mz_oom0)) $((pev1 - __mz_pev0))
+  if ! __mz_list > "$__mz_O/listing.new"; then echo X; return 0; fi
+  [ -f "$__mz_O/listing" ] || : > "$__mz_O/listing"
+  IFS= read -r -d '' new < "$__mz_O/listing.new"
+  IFS= read -r -d '' old < "$__mz_O/listing"
+  { read -r bytes < "$__mz_O/bytes"; } 2>/dev/null
+  if [[ $new == "$old" && -n $bytes ]]; then
+    echo "W $bytes"   # nothing changed: the common case costs no awk
+    return 0
+  fi
+  # files and links only (a directory is not a change of its own), nothing inside .git (git's
+  # own bookkeeping is not the agent's change to the code), no path with a marker byte in it
+  awk -v MAX="$__mz_MAX" -v BYTES="$__mz_O/bytes" '
+    function skip(k, type) { return type == "d" || k ~ /(^|\/)\.git(\/|$)/ || k ~ /[\036\037]/ }
+    FILENAME == ARGV[1] { i = index($0, "\t"); b[substr($0, i + 1)] = substr($0, 1, i - 1); next }
+    { i = index($0, "\t"); k = substr($0, i + 1); m = substr($0, 1, i - 1); split(m, f, " "); bytes += f[4] * 512
+      if (!(k in b)) { if (!skip(k, f[1]) && nc++ < MAX) print "C\t" k }
+      else { if (b[k] != m && !skip(k, f[1]) && nm++ < MAX) print "M\t" k; delete b[k] } }
+    END { for (k in b) if (!skip(k, substr(b[k], 1, 1)) && nd++ < MAX) print "D\t" k
+          printf "W %.0f\n", bytes; printf "%.0f\n", bytes > BYTES }' "$__mz_O/listing" "$__mz_O/listing.new"
+  printf '%s' "$new" > "$__mz_O/listing"
+}
