@@ -24,12 +24,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -61,9 +59,9 @@ final class BenchClient implements AutoCloseable {
         this.registry = cluster.newRegistryClient();
         this.producer = new KafkaProducer<>(cluster.producerProperties(0));
         this.commands = new AvroSerializer<>(registry, SimulationCommand.getClassSchema());
-        Properties c = cluster.readCommittedConsumerProperties();
-        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "5");
-        this.consumer = new KafkaConsumer<>(c);
+        // the broker answers a fetch as soon as a commit makes records readable; a short
+        // fetch.max.wait would only make it answer empty fetches hundreds of times a second
+        this.consumer = new KafkaConsumer<>(cluster.readCommittedConsumerProperties());
         this.events = new AvroDeserializer<>(registry, SimulationEvent.class);
         List<TopicPartition> partitions = consumer.partitionsFor(Topics.RESULTS, Duration.ofSeconds(30)).stream()
                 .map(x -> new TopicPartition(x.topic(), x.partition())).toList();

@@ -11,11 +11,7 @@ import io.mechanize.schemas.avro.WorkspaceClosed;
 import io.mechanize.schemas.avro.WorkspaceCreated;
 import io.mechanize.schemas.avro.WorkspaceFailed;
 import io.mechanize.worker.sandbox.EngineBaselines;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,7 +23,8 @@ import java.util.Set;
 
 /**
  * The benchmark, phase by phase, on one engine in one run: engine baselines (raw hardened
- * container churn, {@code docker exec true}); throughput of whole simulations; N idle
+ * container churn, {@code docker exec true}, measured by {@link #baselines} before any worker
+ * runs); a warm-up (not counted) and a full warm pool; throughput of whole simulations; N idle
  * workspaces held open (host memory, worker RSS); submit-to-result latency of one-action
  * batches and the per-action overhead by batch differencing on those workspaces; workspace-ready
  * latency of creations paced so that the warm pool keeps up.
@@ -40,25 +37,50 @@ public final class BenchRunner {
     private static final int DIFF_ACTIONS = 100;
     private static final int PACED_CREATES = 20;
     private static final Duration PACE = Duration.ofMillis(150);
+    /** Simulations run and thrown away before the throughput phase: the JIT compiles the hot paths. */
+    private static final int WARM_UP_MAX = 20;
+    private static final Duration POOL_FILL_TIMEOUT = Duration.ofMinutes(3);
+
+    /** The engine's own figures, taken on a quiet engine: no worker or pool running yet. */
+    public record Baselines(double churnPerSecond, double[] execMillis) {}
 
     private final Cluster cluster;
     private final EngineBaselines engine;
     private final BenchOptions options;
-    private final boolean embeddedWorker;
+    private final WorkerProcess worker;
+    private final Map<String, String> poolSelector;
+    private final int poolSize;
     private final PrintStream console;
     private final String runId = "bench-" + Long.toHexString(System.nanoTime());
 
-    /** @param embeddedWorker whether the worker runs in this JVM (then its RSS is this process's) */
-    public BenchRunner(Cluster cluster, EngineBaselines engine, BenchOptions options, boolean embeddedWorker,
-            PrintStream console) {
+    /**
+     * @param worker the worker under test when the bench started it (its RSS is measured), else null
+     * @param poolSelector the labels of that worker's pooled containers (to wait until the pool is
+     *     full), or null
+     */
+    public BenchRunner(Cluster cluster, EngineBaselines engine, BenchOptions options, WorkerProcess worker,
+            Map<String, String> poolSelector, int poolSize, PrintStream console) {
         this.cluster = requireNonNull(cluster, "cluster is null");
         this.engine = requireNonNull(engine, "engine is null");
         this.options = requireNonNull(options, "options is null");
-        this.embeddedWorker = embeddedWorker;
+        this.worker = worker;
+        this.poolSelector = poolSelector;
+        this.poolSize = poolSize;
         this.console = requireNonNull(console, "console is null");
     }
 
-    public Map<String, Object> run() throws Exception {
+    /** Phase 1: raw hardened container churn and {@code docker exec true}, N at a time. */
+    public static Baselines baselines(EngineBaselines engine, BenchOptions options, PrintStream console)
+            throws Exception {
+        int n = options.numConcurrent();
+        int m = options.simulations();
+        console.printf("phase 1/5: raw container churn, %d hardened containers, %d at a time%n", m, n);
+        double churn = engine.rawChurnPerSecond(options.image(), n, m);
+        console.printf("phase 1/5: docker exec true x%d%n", EXEC_SAMPLES);
+        return new Baselines(churn, engine.dockerExecTrueMillis(options.image(), EXEC_SAMPLES));
+    }
+
+    public Map<String, Object> run(Baselines baselines) throws Exception {
         Map<String, Object> r = new LinkedHashMap<>();
         int n = options.numConcurrent();
         int m = options.simulations();
@@ -67,34 +89,40 @@ public final class BenchRunner {
         r.put("actions_per_sim", options.actionsPerSim());
         r.put("cores", Runtime.getRuntime().availableProcessors());
 
-        console.printf("phase 1/5: raw container churn, %d hardened containers, %d at a time%n", m, n);
-        double churn = engine.rawChurnPerSecond(options.image(), n, m);
-        console.printf("phase 1/5: docker exec true x%d%n", EXEC_SAMPLES);
-        double[] exec = engine.dockerExecTrueMillis(options.image(), EXEC_SAMPLES);
+        double churn = baselines.churnPerSecond();
+        double[] exec = baselines.execMillis();
         double execP50 = Stats.quantile(exec, 0.5);
 
         try (BenchClient client = new BenchClient(cluster, runId)) {
+            int warmUp = Math.min(WARM_UP_MAX, n);
+            console.printf("warm-up: %d simulations, not counted; then the warm pool fills%n", warmUp);
+            throughput(client, warmUp, "w");
+            awaitFullPool();
             console.printf("phase 2/5: throughput, %d simulations (create, %d x true, evaluate, close), %d at a time%n",
                     m, options.actionsPerSim(), n);
-            Throughput t = throughput(client, m);
+            Throughput t = throughput(client, m, "t");
             r.put("throughput_sims_per_s", Stats.round(t.simsPerSecond));
             r.put("raw_container_churn_per_s", Stats.round(churn));
             r.put("throughput_vs_raw_churn", Stats.round(t.simsPerSecond / churn));
-            r.put("workspace_ready_ms", Stats.summary(t.readyMs, 0.5, 0.95, 0.99));
-            r.put("workspace_ready_from_pool_fraction", Stats.round((double) t.fromPool / Math.max(1, t.readyMs.size())));
+            // M at once with capacity N: most of this is waiting for a free slot
+            r.put("workspace_ready_backlog_ms", Stats.summary(t.readyMs, 0.5, 0.95, 0.99));
             r.put("action_overhead_ms", Stats.summary(t.actionMs, 0.5, 0.95));
             r.put("success_rate", Stats.round((double) t.succeeded / m));
             r.put("failures", t.problems.stream().limit(10).toList());
 
-            console.printf("phase 3/5: %d idle workspaces held open%n", n);
-            List<String> containers = new ArrayList<>();
-            List<String> idle = openIdle(client, n, containers);
+            console.printf("phase 3/5: %d workspaces created at once (the worker's capacity), held open idle%n", n);
+            awaitFullPool();
+            Opened opened = openIdle(client, n);
+            List<String> idle = opened.ids();
+            List<String> containers = opened.containers();
+            r.put("workspace_ready_ms", Stats.summary(opened.readyMs(), 0.5, 0.95, 0.99));
+            r.put("workspace_ready_from_pool_fraction", Stats.round((double) opened.fromPool() / n));
             Thread.sleep(2000);
             Map<String, Long> mem = engine.memoryBytes(containers);
             double perWs = mem.values().stream().mapToLong(Long::longValue).sum() / 1048576.0 / Math.max(1, mem.size());
             r.put("host_mem_per_workspace_mb", Stats.round(perWs));
             r.put("idle_workspaces_measured", mem.size());
-            r.put("worker_rss_mb", embeddedWorker ? Stats.round(rssMb()) : null);
+            r.put("worker_rss_mb", workerRssMb());
             if (options.profileMemory()) {
                 r.put("memory_profile", memoryProfile(mem));
             }
@@ -126,18 +154,18 @@ public final class BenchRunner {
             r.put("workspace_ready_paced_from_pool_fraction",
                     Stats.round((double) paced.fromPool / Math.max(1, paced.readyMs.size())));
         }
-        r.put("worker_rss_mb_end", embeddedWorker ? Stats.round(rssMb()) : null);
+        r.put("worker_rss_mb_end", workerRssMb());
         return r;
     }
 
     private record Throughput(double simsPerSecond, List<Long> readyMs, int fromPool, List<Long> actionMs,
             int succeeded, List<String> problems) {}
 
-    private Throughput throughput(BenchClient client, int m) throws Exception {
+    private Throughput throughput(BenchClient client, int m, String prefix) throws Exception {
         List<String> ids = new ArrayList<>();
         long start = System.nanoTime();
         for (int i = 0; i < m; i++) {
-            String ws = runId + "-t" + i;
+            String ws = runId + "-" + prefix + i;
             ids.add(ws);
             client.send(ws, BenchClient.create("bench", options.image()));
             client.send(ws, BenchClient.trues(options.actionsPerSim()));
@@ -193,8 +221,14 @@ public final class BenchRunner {
         return new Throughput(done.size() / seconds, ready, fromPool, actions, succeeded, problems);
     }
 
-    private List<String> openIdle(BenchClient client, int n, List<String> containers) throws Exception {
+    /** Workspaces opened at once: their ids, containers, ready latencies and how many came from the pool. */
+    private record Opened(List<String> ids, List<String> containers, List<Long> readyMs, int fromPool) {}
+
+    private Opened openIdle(BenchClient client, int n) throws Exception {
         List<String> ids = new ArrayList<>();
+        List<String> containers = new ArrayList<>();
+        List<Long> readyMs = new ArrayList<>();
+        int fromPool = 0;
         for (int i = 0; i < n; i++) {
             String ws = runId + "-i" + i;
             ids.add(ws);
@@ -211,6 +245,8 @@ public final class BenchRunner {
             if (a.event().getBody() instanceof WorkspaceCreated c) {
                 ready.add(a.event().getWorkspaceId());
                 containers.add(c.getContainerId());
+                readyMs.add(c.getReadyMs());
+                fromPool += c.getFromPool() ? 1 : 0;
             } else {
                 throw new IllegalStateException("idle workspace " + a.event().getWorkspaceId() + " did not open: "
                         + a.event().getBody());
@@ -219,7 +255,7 @@ public final class BenchRunner {
         if (ready.size() < n) {
             throw new IllegalStateException("only " + ready.size() + " of " + n + " idle workspaces opened");
         }
-        return ids;
+        return new Opened(ids, containers, readyMs, fromPool);
     }
 
     /** Sends a batch of {@code actions} {@code true}s and waits for all its results: milliseconds. */
@@ -296,26 +332,31 @@ public final class BenchRunner {
         List<Double> mb = mem.values().stream().map(b -> b / 1048576.0).toList();
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("container_mem_mb", Stats.summary(mb, 0.0, 0.5, 0.95, 1.0));
-        var heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
-        var nonHeap = ManagementFactory.getMemoryMXBean().getNonHeapMemoryUsage();
-        p.put("jvm_heap_used_mb", Stats.round(heap.getUsed() / 1048576.0));
-        p.put("jvm_heap_committed_mb", Stats.round(heap.getCommitted() / 1048576.0));
-        p.put("jvm_non_heap_used_mb", Stats.round(nonHeap.getUsed() / 1048576.0));
-        p.put("jvm_platform_threads", ManagementFactory.getThreadMXBean().getThreadCount());
+        if (worker != null) {
+            worker.status("VmHWM").ifPresent(kb -> p.put("worker_peak_rss_mb", Stats.round(kb / 1024.0)));
+            worker.status("Threads").ifPresent(t -> p.put("worker_threads", (int) t));
+        }
         return p;
     }
 
-    /** VmRSS of this process from /proc/self/status, in MiB (NaN where there is no /proc). */
-    static double rssMb() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return Double.NaN;
+    /** The worker's resident memory in MiB, or null when the bench did not start the worker. */
+    private Double workerRssMb() {
+        if (worker == null) {
+            return null;
         }
-        return Double.NaN;
+        var rss = worker.rssMb();
+        return rss.isPresent() ? Stats.round(rss.getAsDouble()) : null;
+    }
+
+    /** Waits until the worker's warm pool holds {@code poolSize} started containers again. */
+    private void awaitFullPool() throws InterruptedException {
+        if (poolSelector == null || poolSize == 0) {
+            return;
+        }
+        long deadline = System.nanoTime() + POOL_FILL_TIMEOUT.toNanos();
+        while (engine.count(poolSelector) < poolSize && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        Thread.sleep(1000); // the last ones started are still being warmed (session started)
     }
 }

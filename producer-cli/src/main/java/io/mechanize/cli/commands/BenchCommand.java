@@ -4,12 +4,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.mechanize.cli.bench.BenchOptions;
 import io.mechanize.cli.bench.BenchRunner;
+import io.mechanize.cli.bench.WorkerProcess;
 import io.mechanize.cli.client.Cluster;
 import io.mechanize.cli.embedded.EmbeddedStack;
-import io.mechanize.worker.WorkerConfig;
+import io.mechanize.worker.LocalDocker;
 import io.mechanize.worker.sandbox.DockerEngine;
 import io.mechanize.worker.sandbox.EngineBaselines;
+import io.mechanize.worker.sandbox.WarmPool;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
@@ -40,14 +44,24 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--simulations", description = "Simulations of the throughput phase. Default: 2 x --num-concurrent.")
     Integer simulations;
 
-    @Option(names = "--pool-size", defaultValue = "" + WorkerConfig.DEFAULT_POOL_SIZE,
-            description = "Warm pool of the embedded worker, per key; 0: off. Default: ${DEFAULT-VALUE}.")
-    int poolSize;
+    @Option(names = "--pool-size",
+            description = "Warm pool of the worker the bench starts, per key; 0: off. Default: --num-concurrent "
+                    + "(a worker keeps as many warm as it may run).")
+    Integer poolSize;
+
+    @Option(names = "--worker-jvm-options", defaultValue = WORKER_JVM_OPTIONS, paramLabel = "OPTIONS",
+            description = "JVM options of the worker process the bench starts (space-separated). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String workerJvmOptions;
+
+    /** How a worker is meant to run (images/worker, deploy/k8s): see docs/PERFORMANCE.md. */
+    static final String WORKER_JVM_OPTIONS = "-Xmx256m";
 
     @Option(names = "--image", defaultValue = "mechanize/dev-env:latest", description = "Default: ${DEFAULT-VALUE}.")
     String image;
 
-    @Option(names = "--profile-memory", description = "Also report JVM heap, threads and the spread of container memory.")
+    @Option(names = "--profile-memory",
+            description = "Also report the worker's peak RSS and threads and the spread of container memory.")
     boolean profileMemory;
 
     @Option(names = "--save-results", paramLabel = "FILE.json", description = "Write the figures as JSON here.")
@@ -59,29 +73,36 @@ public final class BenchCommand implements Callable<Integer> {
                 simulations == null ? 2 * numConcurrent : simulations, image, profileMemory);
         String tag = "bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 24);
         Map<String, String> baselineLabels = Map.of("mechanize.bench", tag);
+        int pool = poolSize == null ? numConcurrent : poolSize;
         Map<String, Object> figures;
         try (DockerEngine engine = DockerEngine.fromEnvironment()) {
             EngineBaselines baselines = new EngineBaselines(engine, baselineLabels);
             try {
+                // the engine's own figures first, while nothing else runs on it
+                BenchRunner.Baselines base = BenchRunner.baselines(baselines, options, System.err);
                 if (cluster.named()) {
                     Cluster target = cluster.require(spec);
-                    figures = new BenchRunner(target, baselines, options, false, System.err).run();
+                    figures = new BenchRunner(target, baselines, options, null, null, 0, System.err).run(base);
                 } else {
-                    System.err.println("starting the embedded stack (Kafka broker, schema registry, worker) ...");
-                    try (EmbeddedStack stack = EmbeddedStack.start(null, 0, 0)) {
-                        stack.startWorker(config -> config.with(c -> {
-                            c.maxWorkspaces = numConcurrent;
-                            c.groupId = tag;
-                            c.poolSize = poolSize;
-                        }));
-                        figures = new BenchRunner(stack.cluster(), baselines, options, true, System.err).run();
+                    System.err.println("starting the embedded stack (Kafka broker, schema registry) and a worker process ...");
+                    try (EmbeddedStack stack = EmbeddedStack.start(null, 0, 0);
+                            WorkerProcess worker = WorkerProcess.start(stack.cluster(),
+                                    List.of(workerJvmOptions.trim().split("\\s+")),
+                                    List.of("--group-id", tag, "--max-workspaces", Integer.toString(numConcurrent),
+                                            "--pool-size", Integer.toString(pool)))) {
+                        System.err.println("worker process " + worker.pid() + ", log " + worker.log());
+                        worker.awaitConsuming(stack.cluster(), tag, Duration.ofMinutes(2));
+                        Map<String, String> pooled = Map.of(WarmPool.LABEL_POOL, "true", LocalDocker.LABEL_GROUP, tag);
+                        figures = new BenchRunner(stack.cluster(), baselines, options, worker, pooled, pool, System.err)
+                                .run(base);
+                        figures.put("worker_jvm_options", workerJvmOptions);
                     }
                 }
             } finally {
                 baselines.removeAll(baselineLabels);
             }
         }
-        figures.put("pool_size", cluster.named() ? null : poolSize);
+        figures.put("pool_size", cluster.named() ? null : pool);
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         figures.forEach((k, v) -> System.out.printf("%-42s %s%n", k, v));
         if (saveResults != null) {

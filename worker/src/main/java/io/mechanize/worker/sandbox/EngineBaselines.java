@@ -178,6 +178,11 @@ public final class EngineBaselines {
         return m;
     }
 
+    /** How many running containers carry all of {@code selector}'s labels. */
+    public int count(Map<String, String> selector) {
+        return engine.client().listContainersCmd().withLabelFilter(selector).exec().size();
+    }
+
     /** Force-removes every container with all of {@code selector}'s labels; returns how many. */
     public int removeAll(Map<String, String> selector) {
         int removed = 0;

@@ -38,15 +38,17 @@ public final class SnapshotPlacement {
     /** A snapshot tar is held in memory on its way into the container: at most this many bytes. */
     static final long MAX_TAR_BYTES = 256L * 1024 * 1024;
 
+    /** Unpacks stdin into /workspace and keeps the pristine copy; cp creates the copy's directory. */
     private static final String PLACE = """
             tar -x --no-same-owner -C /workspace -f - "$@" || exit $?
             p=%s
-            rm -rf -- "$p"
-            if ! { mkdir -p -- "$p" && cp -a /workspace/. "$p"/; } 2>/dev/null; then
+            [ ! -e "$p" ] || rm -rf -- "$p"
+            if ! cp -a /workspace "$p" 2>/dev/null; then
               rm -rf -- "$p"; echo "no pristine copy of the snapshot (the /tmp quota?); final_diff will be empty" >&2
             fi
-            find /workspace -type f -not -path '*/.git/*' | wc -l
             """.formatted(PRISTINE_DIR);
+    /** For a tar whose headers Java could not read: the container counts. */
+    private static final String COUNT = "find /workspace -type f -not -path '*/.git/*' | wc -l\n";
 
     /**
      * A snapshot as a tar stream.
@@ -92,7 +94,9 @@ public final class SnapshotPlacement {
     static int place(SandboxContainer container, Tar tar) throws WorkspaceException {
         StringBuilder script = new StringBuilder("set --");
         tar.tarOptions().forEach(option -> script.append(" '").append(option.replace("'", "'\\''")).append('\''));
-        script.append('\n').append(PLACE);
+        int files = SnapshotTar.countFiles(tar.tar(), tar.tarOptions().contains("-z"),
+                tar.tarOptions().contains("--strip-components=1") ? 1 : 0);
+        script.append('\n').append(PLACE).append(files < 0 ? COUNT : "");
         ShellResult shell = container.shell(SandboxContainer.DEFAULT_SESSION,
                 ShellRequest.raw(script.toString(), tar.tar(), PLACE_TIMEOUT, 8192));
         ExecResult result = shell.exec();
@@ -100,6 +104,9 @@ public final class SnapshotPlacement {
             throw new WorkspaceException("snapshot", "placing " + tar.what() + " into /workspace failed"
                     + (result.timedOut() ? " (timed out after " + PLACE_TIMEOUT + ")" : " (tar exit code " + result.exitCode() + ")")
                     + ": " + result.stderr().tail(2000).strip());
+        }
+        if (files >= 0) {
+            return files;
         }
         try {
             return Integer.parseInt(result.stdout().text().strip());

@@ -37,6 +37,12 @@ public final class WarmPool implements AutoCloseable {
     public static final String LABEL_POOL = "mechanize.pool";
     /** Containers the pool starts at once: refills must not crowd out workspaces that wait. */
     private static final int MAX_CONCURRENT_STARTS = 4;
+    /**
+     * A refill starts this long after the last take at the earliest: a burst of takes places its
+     * snapshots first, instead of competing for the engine and the CPU with the container starts
+     * that refill behind it.
+     */
+    static final Duration REFILL_DELAY = Duration.ofMillis(200);
 
     /** Starts and warms one pooled container (labels already set on the spec). */
     @FunctionalInterface
@@ -60,6 +66,7 @@ public final class WarmPool implements AutoCloseable {
         final ConcurrentLinkedDeque<SandboxContainer> ready = new ConcurrentLinkedDeque<>();
         final AtomicInteger starting = new AtomicInteger();
         volatile Instant lastTaken;
+        volatile long lastTakenNanos = System.nanoTime() - REFILL_DELAY.toNanos();
         volatile boolean primed;
 
         Slot(Instant now) {
@@ -101,6 +108,7 @@ public final class WarmPool implements AutoCloseable {
         Instant now = clock.instant();
         Slot slot = slots.computeIfAbsent(key, k -> new Slot(now));
         slot.lastTaken = now;
+        slot.lastTakenNanos = System.nanoTime();
         SandboxContainer container = slot.ready.pollFirst();
         refill(key, slot);
         evictStale(now);
@@ -137,6 +145,10 @@ public final class WarmPool implements AutoCloseable {
     private void startOne(ContainerSpec key, Slot slot) {
         SandboxContainer container = null;
         try {
+            long quiet;
+            while ((quiet = slot.lastTakenNanos + REFILL_DELAY.toNanos() - System.nanoTime()) > 0 && !closed) {
+                Thread.sleep(Duration.ofNanos(quiet));
+            }
             starts.acquire();
             try {
                 if (!closed) {

@@ -3,8 +3,10 @@ package io.mechanize.worker.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 
 class SnapshotTarTest {
@@ -48,5 +50,27 @@ class SnapshotTarTest {
         assertThat(new String(SnapshotTar.paxRecord("path", "a"), StandardCharsets.UTF_8)).isEqualTo("9 path=a\n");
         byte[] record = SnapshotTar.paxRecord("path", "y".repeat(91)); // body 99 -> total 101: three digits
         assertThat(new String(record, StandardCharsets.UTF_8)).startsWith(record.length + " ");
+    }
+
+    @Test
+    void countsTheRegularFilesOutsideGitFromTheHeaders() throws Exception {
+        String deep = "d/" + "x".repeat(120) + "/f.txt";
+        byte[] tar = SnapshotTar.of(Map.of("a.txt", bytes("a"), ".git/config", bytes("c"), "src/.git/HEAD", bytes("h"),
+                deep, bytes("deep"), "ünï/côde.py", bytes("u")), 0);
+        assertThat(SnapshotTar.countFiles(tar, false, 0)).isEqualTo(3);
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
+            out.write(tar);
+        }
+        assertThat(SnapshotTar.countFiles(gz.toByteArray(), true, 0)).isEqualTo(3);
+        // an image snapshot's export has the directory itself as the first segment
+        byte[] exported = SnapshotTar.of(Map.of("repo/a.txt", bytes("a"), "repo/.git/config", bytes("c")), 0);
+        assertThat(SnapshotTar.countFiles(exported, false, 1)).isEqualTo(1);
+        assertThat(SnapshotTar.countFiles(bytes("not a tar at all, just text that is long enough?"), false, 0))
+                .isEqualTo(-1);
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 }
