@@ -47,6 +47,8 @@ public final class SnapshotPlacement {
               rm -rf -- "$p"; echo "no pristine copy of the snapshot (the /tmp quota?); final_diff will be empty" >&2
             fi
             """.formatted(PRISTINE_DIR);
+    /** An empty snapshot: nothing to unpack, and the pristine copy is an empty directory. */
+    private static final String PLACE_NOTHING = "mkdir -p -- " + PRISTINE_DIR + "\n";
     /** For a tar whose headers Java could not read: the container counts. */
     private static final String COUNT = "find /workspace -type f -not -path '*/.git/*' | wc -l\n";
 
@@ -96,9 +98,10 @@ public final class SnapshotPlacement {
         tar.tarOptions().forEach(option -> script.append(" '").append(option.replace("'", "'\\''")).append('\''));
         int files = SnapshotTar.countFiles(tar.tar(), tar.tarOptions().contains("-z"),
                 tar.tarOptions().contains("--strip-components=1") ? 1 : 0);
-        script.append('\n').append(PLACE).append(files < 0 ? COUNT : "");
+        boolean empty = SnapshotTar.isEmpty(tar.tar());
+        script.append('\n').append(empty ? PLACE_NOTHING : PLACE).append(files < 0 ? COUNT : "");
         ShellResult shell = container.shell(SandboxContainer.DEFAULT_SESSION,
-                ShellRequest.raw(script.toString(), tar.tar(), PLACE_TIMEOUT, 8192));
+                ShellRequest.raw(script.toString(), empty ? null : tar.tar(), PLACE_TIMEOUT, 8192));
         ExecResult result = shell.exec();
         if (shell.status() != ShellResult.Status.RAN || !result.succeeded()) {
             throw new WorkspaceException("snapshot", "placing " + tar.what() + " into /workspace failed"

@@ -193,6 +193,11 @@ public final class SnapshotTar {
         return parseOctal(h, 148, 8) == sum;
     }
 
+    /** Whether {@code tar} holds no entry at all (an uncompressed tar of zero blocks only). */
+    public static boolean isEmpty(byte[] tar) {
+        return tar.length >= 2 * BLOCK && allZero(tar);
+    }
+
     private static boolean allZero(byte[] block) {
         for (byte b : block) {
             if (b != 0) {

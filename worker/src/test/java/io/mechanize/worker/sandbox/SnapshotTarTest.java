@@ -66,6 +66,8 @@ class SnapshotTarTest {
         // an image snapshot's export has the directory itself as the first segment
         byte[] exported = SnapshotTar.of(Map.of("repo/a.txt", bytes("a"), "repo/.git/config", bytes("c")), 0);
         assertThat(SnapshotTar.countFiles(exported, false, 1)).isEqualTo(1);
+        assertThat(SnapshotTar.isEmpty(tar)).isFalse();
+        assertThat(SnapshotTar.isEmpty(SnapshotTar.of(Map.of(), 0))).isTrue();
         assertThat(SnapshotTar.countFiles(bytes("not a tar at all, just text that is long enough?"), false, 0))
                 .isEqualTo(-1);
     }
