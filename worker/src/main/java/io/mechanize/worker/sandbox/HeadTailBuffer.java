@@ -1,17 +1,24 @@
 package io.mechanize.worker.sandbox;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Collects a byte stream but keeps at most {@code maxBytes} of it: the first half and the last
- * half, so that both how a command started and how it ended survive an output flood. Not
- * thread-safe; one stream per buffer.
+ * half, so that both how a command started and how it ended survive an output flood. Memory
+ * grows with what arrives, not with the cap: hundreds of commands run at once with a cap of
+ * megabytes each and most print a line. Not thread-safe; one stream per buffer.
  */
 public final class HeadTailBuffer {
+    private static final int INITIAL_BYTES = 256;
+    private static final byte[] NONE = new byte[0];
+
     private final int headCapacity;
-    private final byte[] head;
+    private final int tailCapacity;
+    private byte[] head = NONE;
     private int headSize;
-    private final byte[] tail;
+    /** Allocated when the head is full: only an output flood pays for it. */
+    private byte[] tail = NONE;
     private int tailStart;
     private int tailSize;
     private long totalBytes;
@@ -21,8 +28,7 @@ public final class HeadTailBuffer {
             throw new IllegalArgumentException("maxBytes must be >= 0, was " + maxBytes);
         }
         this.headCapacity = maxBytes - maxBytes / 2;
-        this.head = new byte[headCapacity];
-        this.tail = new byte[maxBytes / 2];
+        this.tailCapacity = maxBytes / 2;
     }
 
     public void write(byte[] bytes) {
@@ -32,8 +38,15 @@ public final class HeadTailBuffer {
     public void write(byte[] bytes, int offset, int length) {
         totalBytes += length;
         int toHead = Math.min(length, headCapacity - headSize);
+        if (headSize + toHead > head.length) {
+            head = Arrays.copyOf(head, Math.min(headCapacity, Math.max(INITIAL_BYTES,
+                    Math.max(headSize + toHead, head.length * 2))));
+        }
         System.arraycopy(bytes, offset, head, headSize, toHead);
         headSize += toHead;
+        if (toHead < length && tail.length < tailCapacity) {
+            tail = new byte[tailCapacity];
+        }
         for (int i = offset + toHead; i < offset + length && tail.length > 0; i++) {
             tail[(tailStart + tailSize) % tail.length] = bytes[i];
             if (tailSize < tail.length) {

@@ -54,4 +54,16 @@ class HeadTailBufferTest {
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
+
+    @Test
+    void aLargeCapCostsNothingUntilOutputArrives() {
+        // a thousand commands at once with a 64 MiB cap each would need 64 GiB if the cap were allocated
+        java.util.List<HeadTailBuffer> running = new java.util.ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            HeadTailBuffer buffer = new HeadTailBuffer(64 * 1024 * 1024);
+            buffer.write("hi\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            running.add(buffer);
+        }
+        assertThat(running).allSatisfy(b -> assertThat(b.toOutput().text()).isEqualTo("hi\n"));
+    }
 }
