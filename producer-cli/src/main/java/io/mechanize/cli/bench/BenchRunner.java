@@ -129,6 +129,7 @@ public final class BenchRunner {
 
             console.printf("phase 4/5: submit-to-result of one-action batches x%d; per-action overhead by batch"
                     + " differencing (%d vs 1 actions) x%d%n", LATENCY_SAMPLES, DIFF_ACTIONS + 1, DIFF_ROUNDS);
+            awaitFullPool(); // no refill of phase 3's burst competes with the latencies
             List<Double> s2r = new ArrayList<>();
             for (int i = 0; i < LATENCY_SAMPLES; i++) {
                 s2r.add(roundTrip(client, idle.get(i % idle.size()), 1));
@@ -148,7 +149,7 @@ public final class BenchRunner {
             closeAll(client, idle);
 
             console.printf("phase 5/5: workspace ready, %d creations %d ms apart%n", PACED_CREATES, PACE.toMillis());
-            Thread.sleep(3000); // the pool refills after the idle phase
+            awaitFullPool();
             Paced paced = paced(client);
             r.put("workspace_ready_paced_ms", Stats.summary(paced.readyMs, 0.5, 0.95, 0.99));
             r.put("workspace_ready_paced_from_pool_fraction",
