@@ -319,12 +319,13 @@ final class DockerSandboxContainer implements SandboxContainer {
             current.close();
         }
         try {
-            client.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
-            log.debug("container {} removed", shortId());
-        } catch (NotFoundException e) {
-            log.debug("container {} was already gone", shortId());
+            log.debug(ContainerRemoval.remove(client, id) ? "container {} removed" : "container {} was already gone",
+                    shortId());
         } catch (DockerException e) {
             log.warn("container {} could not be removed: {}", shortId(), e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.warn("container {} not removed: interrupted", shortId());
         }
         network.close();
     }

@@ -255,13 +255,16 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
 
     private boolean remove(String containerId, String reason) {
         try {
-            engine.client().removeContainerCmd(containerId).withForce(true).withRemoveVolumes(true).exec();
+            if (!ContainerRemoval.remove(engine.client(), containerId)) {
+                return false;
+            }
             log.info("removed orphaned container {}: {}", containerId, reason);
             return true;
-        } catch (NotFoundException e) {
-            return false;
         } catch (DockerException e) {
             log.warn("removing orphaned container {} failed: {}", containerId, e.getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return false;
         }
     }

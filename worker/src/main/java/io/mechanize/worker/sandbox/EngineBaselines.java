@@ -84,7 +84,7 @@ public final class EngineBaselines {
                         try {
                             client.startContainerCmd(id).exec();
                         } finally {
-                            client.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+                            ContainerRemoval.remove(client, id);
                         }
                     }
                     return null;
@@ -126,7 +126,7 @@ public final class EngineBaselines {
             }
             return millis;
         } finally {
-            client.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+            ContainerRemoval.remove(client, id);
         }
     }
 
@@ -188,10 +188,14 @@ public final class EngineBaselines {
         int removed = 0;
         for (Container c : engine.client().listContainersCmd().withShowAll(true).withLabelFilter(selector).exec()) {
             try {
-                engine.client().removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
-                removed++;
+                if (ContainerRemoval.remove(engine.client(), c.getId())) {
+                    removed++;
+                }
             } catch (DockerException e) {
-                // already gone
+                // the engine keeps failing on it: nothing more to do here
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
         }
         return removed;
