@@ -117,6 +117,8 @@ public final class BenchRunner {
             List<String> containers = opened.containers();
             r.put("workspace_ready_ms", Stats.summary(opened.readyMs(), 0.5, 0.95, 0.99));
             r.put("workspace_ready_from_pool_fraction", Stats.round((double) opened.fromPool() / n));
+            r.put("workspaces_opened_at_once", opened.readyMs().size());
+            r.put("workspace_open_failures", opened.failed().stream().limit(10).toList());
             Thread.sleep(2000);
             Map<String, Long> mem = engine.memoryBytes(containers);
             double perWs = mem.values().stream().mapToLong(Long::longValue).sum() / 1048576.0 / Math.max(1, mem.size());
@@ -223,12 +225,14 @@ public final class BenchRunner {
     }
 
     /** Workspaces opened at once: their ids, containers, ready latencies and how many came from the pool. */
-    private record Opened(List<String> ids, List<String> containers, List<Long> readyMs, int fromPool) {}
+    private record Opened(List<String> ids, List<String> containers, List<Long> readyMs, int fromPool,
+            List<String> failed) {}
 
     private Opened openIdle(BenchClient client, int n) throws Exception {
         List<String> ids = new ArrayList<>();
         List<String> containers = new ArrayList<>();
         List<Long> readyMs = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
         int fromPool = 0;
         for (int i = 0; i < n; i++) {
             String ws = runId + "-i" + i;
@@ -236,27 +240,27 @@ public final class BenchRunner {
             client.send(ws, BenchClient.create("bench-idle", options.image()));
         }
         client.flush();
-        Set<String> ready = new HashSet<>();
+        Set<String> answered = new HashSet<>();
         long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
-        while (ready.size() < n && System.nanoTime() < deadline) {
+        while (answered.size() < n && System.nanoTime() < deadline) {
             BenchClient.Arrival a = client.next(Duration.ofSeconds(1));
             if (a == null) {
                 continue;
             }
             if (a.event().getBody() instanceof WorkspaceCreated c) {
-                ready.add(a.event().getWorkspaceId());
+                answered.add(a.event().getWorkspaceId());
                 containers.add(c.getContainerId());
                 readyMs.add(c.getReadyMs());
                 fromPool += c.getFromPool() ? 1 : 0;
-            } else {
-                throw new IllegalStateException("idle workspace " + a.event().getWorkspaceId() + " did not open: "
-                        + a.event().getBody());
+            } else if (ids.contains(a.event().getWorkspaceId()) && answered.add(a.event().getWorkspaceId())) {
+                failed.add(a.event().getWorkspaceId() + " did not open: " + a.event().getBody());
             }
         }
-        if (ready.size() < n) {
-            throw new IllegalStateException("only " + ready.size() + " of " + n + " idle workspaces opened");
+        if (answered.size() < n) {
+            failed.add((n - answered.size()) + " of " + n + " workspaces gave no answer within " + PHASE_TIMEOUT);
         }
-        return new Opened(ids, containers, readyMs, fromPool);
+        ids.removeIf(ws -> failed.stream().anyMatch(f -> f.startsWith(ws + " ")));
+        return new Opened(ids, containers, readyMs, fromPool, failed);
     }
 
     /** Sends a batch of {@code actions} {@code true}s and waits for all its results: milliseconds. */

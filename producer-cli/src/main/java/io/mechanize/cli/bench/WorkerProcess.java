@@ -23,7 +23,7 @@ import org.apache.kafka.common.errors.GroupIdNotFoundException;
  * would be counted too. Same java and class path as this process; output goes to a log file.
  */
 public final class WorkerProcess implements AutoCloseable {
-    private static final Duration STOP_GRACE = Duration.ofSeconds(60);
+    private static final Duration STOP_GRACE = Duration.ofMinutes(3);  // 500 containers to remove
 
     private final Process process;
     private final Path log;

@@ -110,6 +110,7 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println("figures written to " + saveResults);
         }
         Object success = figures.get("success_rate");
-        return success instanceof Double d && d == 1.0 ? 0 : 1;
+        boolean allOpened = figures.get("workspace_open_failures") instanceof List<?> failed && failed.isEmpty();
+        return success instanceof Double d && d == 1.0 && allOpened ? 0 : 1;
     }
 }

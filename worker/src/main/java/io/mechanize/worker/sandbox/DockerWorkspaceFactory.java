@@ -41,6 +41,13 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
     private final WorkspaceNetworks networks;
     /** container id to container, for every container this factory created and not yet removed. */
     private final Map<String, SandboxContainer> held = new ConcurrentHashMap<>();
+    /**
+     * A container start that the engine fails (a 5xx such as "failed to create shim task" under
+     * overload, or a shell session lost during placement) is tried again with a new container, at
+     * most this many times in all; a missing image or a bad snapshot is not.
+     */
+    static final int START_ATTEMPTS = 3;
+    private static final Duration START_BACKOFF = Duration.ofSeconds(1);
     /** Warm containers, or null when the pool is off. */
     private final WarmPool pool;
     /** How long a pool key nobody takes is still refilled. */
@@ -129,6 +136,33 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
                         ref.workspaceId(), e.getMessage());
             }
         }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startAndPlace(ref, command, spec, snapshot);
+            } catch (WorkspaceException e) {
+                if (attempt == START_ATTEMPTS || !engineFailure(e)) {
+                    throw e;
+                }
+                log.warn("workspace {}: attempt {} of {} failed on the engine ({}); trying a new container", ref.workspaceId(),
+                        attempt, START_ATTEMPTS, e.getMessage());
+                try {
+                    Thread.sleep(START_BACKOFF.multipliedBy(attempt));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Whether the engine or the container failed (worth another container), not the image or the snapshot. */
+    static boolean engineFailure(WorkspaceException e) {
+        return e.getCause() instanceof EngineFailure
+                || e.getCause() instanceof DockerException && !(e.getCause() instanceof NotFoundException);
+    }
+
+    private Workspace startAndPlace(WorkspaceRef ref, CreateWorkspace command, ContainerSpec spec,
+            SnapshotPlacement.Tar snapshot) throws WorkspaceException {
         WorkspaceNetworks.Lease network = networks.open(spec, WorkspaceNetwork.forWorkspace(ref), command.getPolicy());
         SandboxContainer container;
         try {

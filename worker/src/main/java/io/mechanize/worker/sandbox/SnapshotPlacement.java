@@ -103,7 +103,13 @@ public final class SnapshotPlacement {
         ShellResult shell = container.shell(SandboxContainer.DEFAULT_SESSION,
                 ShellRequest.raw(script.toString(), empty ? null : tar.tar(), PLACE_TIMEOUT, 8192));
         ExecResult result = shell.exec();
-        if (shell.status() != ShellResult.Status.RAN || !result.succeeded()) {
+        if (shell.status() != ShellResult.Status.RAN) {
+            // the container's failure, not the snapshot's: another container may well take it
+            throw new WorkspaceException("create", "placing " + tar.what() + " into /workspace failed: the container's"
+                    + " shell session " + (result.timedOut() ? "did not answer" : "died") + ": "
+                    + result.stderr().tail(2000).strip(), new EngineFailure("shell session lost during placement"));
+        }
+        if (!result.succeeded()) {
             throw new WorkspaceException("snapshot", "placing " + tar.what() + " into /workspace failed"
                     + (result.timedOut() ? " (timed out after " + PLACE_TIMEOUT + ")" : " (tar exit code " + result.exitCode() + ")")
                     + ": " + result.stderr().tail(2000).strip());
