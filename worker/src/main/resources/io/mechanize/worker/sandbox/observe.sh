@@ -32,7 +32,7 @@ __mz_val() { # $1 variable, $2 file, [$3 key]: sets $1 to the number (after the 
   else
     while read -r __k __x; do [ "$__k" = "$3" ] && { __v=$__x; break; }; done < "$2" 2>/dev/null
   fi
-  [[ $__v =~ ^[0-9]+$ ]] || __v=0
+  case $__v in '' | *[!0-9]*) __v=0 ;; esac
   printf -v "$1" '%s' "$__v"
 }
 __mz_cpu() { # $1 variable: CPU nanoseconds of the container
