@@ -50,6 +50,8 @@ public final class BenchRunner {
     private final WorkerProcess worker;
     private final Map<String, String> poolSelector;
     private final int poolSize;
+    /** Containers of the workspaces this run holds open (phase 3 and 4). */
+    private final Set<String> openContainers = new HashSet<>();
     private final PrintStream console;
     private final String runId = "bench-" + Long.toHexString(System.nanoTime());
 
@@ -115,6 +117,7 @@ public final class BenchRunner {
             Opened opened = openIdle(client, n);
             List<String> idle = opened.ids();
             List<String> containers = opened.containers();
+            openContainers.addAll(containers);
             r.put("workspace_ready_ms", Stats.summary(opened.readyMs(), 0.5, 0.95, 0.99));
             r.put("workspace_ready_from_pool_fraction", Stats.round((double) opened.fromPool() / n));
             r.put("workspaces_opened_at_once", opened.readyMs().size());
@@ -149,6 +152,7 @@ public final class BenchRunner {
             r.put("docker_exec_ms", Stats.summary(java.util.Arrays.stream(exec).boxed().toList(), 0.5, 0.95));
             r.put("action_overhead_vs_docker_exec", Stats.round(execP50 / fine));
             closeAll(client, idle);
+            openContainers.clear();
 
             console.printf("phase 5/5: workspace ready, %d creations %d ms apart%n", PACED_CREATES, PACE.toMillis());
             awaitFullPool();
@@ -353,13 +357,21 @@ public final class BenchRunner {
         return rss.isPresent() ? Stats.round(rss.getAsDouble()) : null;
     }
 
-    /** Waits until the worker's warm pool holds {@code poolSize} started containers again. */
+    /**
+     * Waits until the worker's warm pool holds {@code poolSize} started containers again. A taken
+     * container keeps its pool label, so the containers of open workspaces are not counted.
+     */
     private void awaitFullPool() throws InterruptedException {
         if (poolSelector == null || poolSize == 0) {
             return;
         }
         long deadline = System.nanoTime() + POOL_FILL_TIMEOUT.toNanos();
-        while (engine.count(poolSelector) < poolSize && System.nanoTime() < deadline) {
+        while (System.nanoTime() < deadline) {
+            Set<String> idle = engine.running(poolSelector);
+            idle.removeAll(openContainers);
+            if (idle.size() >= poolSize) {
+                break;
+            }
             Thread.sleep(200);
         }
         Thread.sleep(1000); // the last ones started are still being warmed (session started)

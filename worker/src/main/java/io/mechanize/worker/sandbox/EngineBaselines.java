@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -178,9 +179,11 @@ public final class EngineBaselines {
         return m;
     }
 
-    /** How many running containers carry all of {@code selector}'s labels. */
-    public int count(Map<String, String> selector) {
-        return engine.client().listContainersCmd().withLabelFilter(selector).exec().size();
+    /** The ids of the running containers that carry all of {@code selector}'s labels. */
+    public Set<String> running(Map<String, String> selector) {
+        Set<String> ids = new java.util.HashSet<>();
+        engine.client().listContainersCmd().withLabelFilter(selector).exec().forEach(c -> ids.add(c.getId()));
+        return ids;
     }
 
     /** Force-removes every container with all of {@code selector}'s labels; returns how many. */
