@@ -84,6 +84,13 @@ while IFS=' ' read -r -a __mz_hdr; do
   done
   wait "$__mz_pid" 2>/dev/null
   __mz_rc=$?
+  if [ "$__mz_kind" = killed ] && ((__mz_timedout == 0)); then
+    # it ended by itself but its line was not seen (a slow or failed read of /proc under load):
+    # the command has exited now, so a line it wrote is in the fifo
+    while IFS=' ' read -r -t 0.5 __mz_did __mz_dkind <&3; do
+      [ "$__mz_did" = "$__mz_id" ] && { __mz_kind=$__mz_dkind; break; }
+    done
+  fi
   [ -n "$__mz_inpid" ] && wait "$__mz_inpid" 2>/dev/null
   if [ "$__mz_kind" = ok ] && [ -n "$__mz_next" ]; then
     __mz_cur=$__mz_next
