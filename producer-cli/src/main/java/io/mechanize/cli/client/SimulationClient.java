@@ -311,15 +311,17 @@ public final class SimulationClient implements AutoCloseable {
     private void readResults() {
         try {
             while (!closing) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
+                var records = consumer.poll(POLL);
+                // before the answers: one that is seen after its command's deadline is late
+                int expired = replies.expire(options.clock().instant());
+                if (expired > 0) {
+                    log.warn("{} commands had no answer within {}", expired, options.commandTimeout());
+                }
+                for (ConsumerRecord<byte[], byte[]> record : records) {
                     if (record.key() == null || !lanes.containsKey(new String(record.key(), StandardCharsets.UTF_8))) {
                         continue; // not one of ours: not worth decoding
                     }
                     events.decode(record).ifPresent(replies::accept);
-                }
-                int expired = replies.expire(options.clock().instant());
-                if (expired > 0) {
-                    log.warn("{} commands had no answer within {}", expired, options.commandTimeout());
                 }
             }
         } catch (WakeupException e) {
