@@ -24,13 +24,22 @@ else
   __mz_PIDSEV=$__mz_C/pids/pids.events __mz_PIDSPEAK=$__mz_C/pids/pids.peak
 fi
 __mz_MAX=1000  # UsageProbe.MAX_PATHS
+# a counter file this cgroup does not have (pids.peak on v1, any under gVisor) is never opened
+# again; and the callers' stderr is /dev/null, so reading costs no redirection
+for __mz_f in CPU MEM MEMPEAK OOM PIDS PIDSEV PIDSPEAK; do
+  __mz_p=__mz_$__mz_f
+  [ -r "${!__mz_p}" ] || printf -v "$__mz_p" '%s' ""
+done
+unset __mz_f __mz_p
 
 __mz_val() { # $1 variable, $2 file, [$3 key]: sets $1 to the number (after the key), 0 when unreadable
   local __k __x __v=0
-  if [ -z "$3" ]; then
-    { read -r __x < "$2"; } 2>/dev/null && __v=${__x:-0}
+  if [ -z "$2" ]; then
+    :
+  elif [ -z "$3" ]; then
+    read -r __x < "$2" && __v=${__x:-0}
   else
-    while read -r __k __x; do [ "$__k" = "$3" ] && { __v=$__x; break; }; done < "$2" 2>/dev/null
+    while read -r __k __x; do [ "$__k" = "$3" ] && { __v=$__x; break; }; done < "$2"
   fi
   case $__v in '' | *[!0-9]*) __v=0 ;; esac
   printf -v "$1" '%s' "$__v"
@@ -50,8 +59,8 @@ __mz_begin() {
 }
 __mz_sample() {
   local v
-  { read -r v < "$__mz_MEM"; } 2>/dev/null && ((v > __mz_mem)) && __mz_mem=$v
-  { read -r v < "$__mz_PIDS"; } 2>/dev/null && ((v > __mz_pids)) && __mz_pids=$v
+  [ -n "$__mz_MEM" ] && read -r v < "$__mz_MEM" && ((v > __mz_mem)) && __mz_mem=$v
+  [ -n "$__mz_PIDS" ] && read -r v < "$__mz_PIDS" && ((v > __mz_pids)) && __mz_pids=$v
   return 0
 }
 __mz_list() { find /workspace -mindepth 1 -xdev -printf '%y %s %T@ %b\t%P\n' 2>/dev/null; }
@@ -67,7 +76,7 @@ __mz_end() {
   ((mpk1 > __mz_mpk0)) && __mz_mem=$mpk1
   ((ppk1 > __mz_ppk0)) && __mz_pids=$ppk1
   # no readable cgroup (gVisor shows none): no U line, so the action's usage is unmeasured, not zero
-  [ -r "$__mz_MEM" ] && printf 'U %s %s %s %s %s\n' $((cpu1 - __mz_cpu0)) "$__mz_mem" "$__mz_pids" \
+  [ -n "$__mz_MEM" ] && printf 'U %s %s %s %s %s\n' $((cpu1 - __mz_cpu0)) "$__mz_mem" "$__mz_pids" \
     $((oom1 - __mz_oom0)) $((pev1 - __mz_pev0))
   if ! __mz_list > "$__mz_O/listing.new"; then echo X; return 0; fi
   [ -f "$__mz_O/listing" ] || : > "$__mz_O/listing"
