@@ -145,12 +145,10 @@ final class DockerSandboxContainer implements SandboxContainer {
         }
         boolean baselineFirst = baselineStale;
         ShellResult result = session.run(request, baselineFirst);
-        if (request.measured() || windowOpen) {
-            if (result.usage().changesKnown()) {
-                baselineStale = false;
-            }
-        } else {
-            baselineStale = true;
+        if (request.measured()) {
+            baselineStale = !result.usage().changesKnown();
+        } else if (!windowOpen) {
+            baselineStale = true; // an unmeasured command may have changed files outside any action
         }
         if (result.status() == ShellResult.Status.SESSION_DIED) {
             String why = result.exec().timedOut()

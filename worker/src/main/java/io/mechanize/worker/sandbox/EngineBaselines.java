@@ -16,6 +16,7 @@ import io.mechanize.schemas.avro.TaskSpec;
 import io.mechanize.worker.workspace.WorkspaceRef;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -181,7 +182,7 @@ public final class EngineBaselines {
 
     /** The ids of the running containers that carry all of {@code selector}'s labels. */
     public Set<String> running(Map<String, String> selector) {
-        Set<String> ids = new java.util.HashSet<>();
+        Set<String> ids = new HashSet<>();
         engine.client().listContainersCmd().withLabelFilter(selector).exec().forEach(c -> ids.add(c.getId()));
         return ids;
     }

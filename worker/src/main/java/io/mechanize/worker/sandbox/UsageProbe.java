@@ -54,16 +54,15 @@ final class UsageProbe implements AttachedProcess.Listener, AutoCloseable {
      */
     String begin(boolean baselineFirst) {
         String id = idPrefix + "-" + (++counter);
-        return ask("begin", id + (baselineFirst ? " fresh" : "")) == null ? null : id;
+        return ask("begin", id, baselineFirst ? " fresh" : "") == null ? null : id;
     }
 
     UsageReport end(String id) {
-        String text = ask("end", id);
+        String text = ask("end", id, "");
         return text == null ? UsageReport.unmeasured() : parse(text);
     }
 
-    private String ask(String verb, String idAndFlags) {
-        String id = idAndFlags.split(" ")[0];
+    private String ask(String verb, String id, String flags) {
         CompletableFuture<String> pending;
         synchronized (this) {
             reply = new ByteArrayOutputStream();
@@ -74,7 +73,7 @@ final class UsageProbe implements AttachedProcess.Listener, AutoCloseable {
                 return null;
             }
         }
-        process.send((verb + " " + idAndFlags + "\n").getBytes(StandardCharsets.US_ASCII));
+        process.send((verb + " " + id + flags + "\n").getBytes(StandardCharsets.US_ASCII));
         try {
             pending.get(ANSWER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             synchronized (this) {
