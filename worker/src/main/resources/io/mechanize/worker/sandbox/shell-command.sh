@@ -8,7 +8,7 @@ shift 6
 for __mz_v in "${!__mz_@}"; do
   case $__mz_v in __mz_S|__mz_id|__mz_from|__mz_to|__mz_dir|__mz_cmd) ;; *) unset "$__mz_v" ;; esac
 done
-unset -f __mz_val __mz_cpu __mz_begin __mz_sample __mz_list __mz_baseline __mz_end
+unset -f __mz_val __mz_cpu __mz_begin __mz_sample __mz_list __mz_baseline __mz_end __mz_kindof
 unset __mz_v LC_ALL
 __mz_kind=ok
 __mz_old=() __mz_given=() __mz_names=() __mz_had=()
@@ -26,7 +26,7 @@ __mz_save() {
   { export -p; printf 'cd -- %q 2>/dev/null || cd -- /workspace\n' "$here"; } > "$__mz_S/$__mz_to" 2>/dev/null \
     || __mz_kind=unsaved
 }
-trap '__mz_save; printf "%s %s\n" "$__mz_id" "$__mz_kind" > "$__mz_S/done"' EXIT
+trap '__mz_save; printf "%s %s\n" "$__mz_id" "$__mz_kind" > "$__mz_S/kind"; printf "%s\n" "$__mz_id" > "$__mz_S/done"' EXIT
 . "$__mz_S/$__mz_from" 2>/dev/null
 __mz_prev=$PWD
 if [ -n "$__mz_dir" ]; then

@@ -26,6 +26,7 @@ if [ ! -f "$__mz_S/$__mz_cur" ]; then
   printf '%s\n' "$__mz_cur" > "$__mz_S/current"
 fi
 [ -f "$__mz_S/state.init" ] || { export -p; printf 'cd -- /workspace\n'; } > "$__mz_S/state.init"
+: > "$__mz_S/kind"
 [ -p "$__mz_S/done" ] || mkfifo -- "$__mz_S/done" || exit 71
 [ -p "$__mz_S/stdin" ] || mkfifo -- "$__mz_S/stdin" || exit 71
 exec 3<>"$__mz_S/done"
@@ -35,6 +36,12 @@ exec 4>&2 2>/dev/null
 for __mz_v in $(compgen -e); do export -n "$__mz_v"; done
 export LC_ALL=C
 set -m
+# the kind ("ok", "escape", ...) the current command wrote on exit; none if it was killed
+__mz_kindof() {
+  local id kind
+  { IFS=' ' read -r id kind < "$__mz_S/kind"; } 2>/dev/null && [ "$id" = "$__mz_id" ] || return 1
+  __mz_kind=$kind
+}
 while IFS=' ' read -r -a __mz_hdr; do
   ((${#__mz_hdr[@]} >= 6)) || continue
   __mz_id=${__mz_hdr[0]} __mz_tmo=${__mz_hdr[1]} __mz_mode=${__mz_hdr[2]} __mz_inlen=${__mz_hdr[3]} __mz_fields=()
@@ -66,16 +73,13 @@ while IFS=' ' read -r -a __mz_hdr; do
   __mz_deadline=$(( ${EPOCHREALTIME/./} + __mz_tmo * 1000000 ))
   __mz_timedout=0 __mz_kind=killed
   while :; do
-    if IFS=' ' read -r -t 0.05 __mz_did __mz_dkind <&3 && [ "$__mz_did" = "$__mz_id" ]; then
-      __mz_kind=$__mz_dkind; break
-    fi
+    # a line in the done fifo only wakes the driver; whether the command saved its state is in
+    # the kind file, written whole before that line (a read timed out mid-line loses its bytes)
+    if read -r -t 0.05 _ <&3 && __mz_kindof; then break; fi
     [[ $__mz_mode == *m* ]] && __mz_sample
     __mz_st=
     { read -r _ _ __mz_st _ < "/proc/$__mz_pid/stat"; } 2>/dev/null
-    if [ -z "$__mz_st" ] || [ "$__mz_st" = Z ]; then
-      IFS=' ' read -r -t 0.2 __mz_did __mz_dkind <&3 && [ "$__mz_did" = "$__mz_id" ] && __mz_kind=$__mz_dkind
-      break
-    fi
+    [ -z "$__mz_st" ] || [ "$__mz_st" = Z ] && break
     if (( ${EPOCHREALTIME/./} >= __mz_deadline )); then
       kill -KILL -- "-$__mz_pid" 2>/dev/null
       __mz_timedout=1
@@ -84,13 +88,8 @@ while IFS=' ' read -r -a __mz_hdr; do
   done
   wait "$__mz_pid" 2>/dev/null
   __mz_rc=$?
-  if [ "$__mz_kind" = killed ] && ((__mz_timedout == 0)); then
-    # it ended by itself but its line was not seen (a slow or failed read of /proc under load):
-    # the command has exited now, so a line it wrote is in the fifo
-    while IFS=' ' read -r -t 0.5 __mz_did __mz_dkind <&3; do
-      [ "$__mz_did" = "$__mz_id" ] && { __mz_kind=$__mz_dkind; break; }
-    done
-  fi
+  # the command has exited: its kind file is complete, or it never got to write it (killed)
+  __mz_kindof
   [ -n "$__mz_inpid" ] && wait "$__mz_inpid" 2>/dev/null
   if [ "$__mz_kind" = ok ] && [ -n "$__mz_next" ]; then
     __mz_cur=$__mz_next
