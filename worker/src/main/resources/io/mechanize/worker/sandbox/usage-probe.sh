@@ -12,7 +12,10 @@ while IFS=' ' read -r verb id fresh; do
     [ "$fresh" = fresh ] && __mz_baseline
     __mz_begin
     printf '\036%s\036\n' "$id"
-    until IFS=' ' read -r -t 0.05 verb id fresh; do __mz_sample; done
+    # a read that times out keeps what it read of the line: the rest comes with the next read
+    line=
+    until IFS= read -r -t 0.05 part; do line+=$part; __mz_sample; done
+    IFS=' ' read -r verb id fresh <<< "$line$part"
     __mz_end
     printf '\036%s\036\n' "$id"
     ;;
