@@ -1,15 +1,19 @@
 # What one action cost the container and what it changed under /workspace, shared by the shell
-# driver (shell-driver.sh) and the usage probe (usage-probe.sh). Bash builtins only, except one
-# find per window (and one awk when the listing changed): an action's measurement must cost
-# about a millisecond, not a fork per counter.
+# driver (shell-driver.sh) and the usage probe (usage-probe.sh). Bash builtins only, and a resident
+# lister: an action's measurement must cost well under a millisecond, not a fork per counter.
 #   __mz_begin            start counters (cgroup CPU, OOM kills, refused forks, peaks)
 #   __mz_sample           memory and pids now; keeps the highest seen (call every 50 ms or so)
 #   __mz_end              prints the report: "U cpu_ns peak_memory peak_pids oom_kills refused_forks",
 #                         then the changes since the baseline ("C|M|D<TAB>path", at most MAX each)
 #                         and "W workspace_bytes", or "X" when /workspace could not be listed
 #   __mz_baseline         takes the listing that the next __mz_end compares against
+#   __mz_lstart           starts this process's resident lister early (else the first listing does)
 # The baseline is one file for the whole container (every session and the probe use it), so an
 # action's changes are those since the previous action's end. Works on cgroup v1 and v2, read-only.
+# Listing /workspace: a small tree is listed by a resident perl process (about 0.2 ms a request,
+# where a find costs a fork and an exec, 1-2 ms); from LISTER_MAX_BYTES of listing on, find walks
+# faster than perl and lists it. Their timestamps differ in the last digits, so the file "lister"
+# says which of them made the baseline ("p" or "f"), and every listing is made by that one.
 __mz_O=/tmp/.mechanize/observe
 mkdir -p -- "$__mz_O" 2>/dev/null
 __mz_C=/sys/fs/cgroup
@@ -24,6 +28,7 @@ else
   __mz_PIDSEV=$__mz_C/pids/pids.events __mz_PIDSPEAK=$__mz_C/pids/pids.peak
 fi
 __mz_MAX=1000  # UsageProbe.MAX_PATHS
+__mz_LISTER_MAX_BYTES=65536  # about 1000 entries
 # a counter file this cgroup does not have (pids.peak on v1, any under gVisor) is never opened
 # again; and the callers' stderr is /dev/null, so reading costs no redirection
 for __mz_f in CPU MEM MEMPEAK OOM PIDS PIDSEV PIDSPEAK; do
@@ -64,12 +69,101 @@ __mz_sample() {
   return 0
 }
 __mz_list() { find /workspace -mindepth 1 -xdev -printf '%y %s %T@ %b\t%P\n' 2>/dev/null; }
+# the resident lister: find's listing, in find's format with microsecond timestamps; one request
+# (a file to write) per line, one reply ("ok" or "fail") per request
+__mz_LISTER='use strict; use Time::HiRes ();
+$| = 1; print "ready\n";
+my $dev;
+sub walk {
+  my ($dir, $rel, $o) = @_;
+  opendir(my $dh, $dir) or return 0;
+  for my $e (readdir $dh) {
+    next if $e eq "." || $e eq "..";
+    my $p = "$dir/$e";
+    my @s = Time::HiRes::lstat($p) or next;
+    my $t = -l _ ? "l" : -d _ ? "d" : -f _ ? "f" : -p _ ? "p" : -S _ ? "s" : -c _ ? "c" : -b _ ? "b" : "U";
+    my $r = $rel eq "" ? $e : "$rel/$e";
+    printf $o "%s %d %.9f %d\t%s\n", $t, $s[7], $s[9], $s[12], $r;
+    walk($p, $r, $o) || return 0 if $t eq "d" && $s[0] == $dev;
+  }
+  closedir $dh;
+}
+while (my $f = <STDIN>) {
+  chomp $f;
+  my $ok = open(my $o, ">", $f) && (($dev) = lstat "/workspace");
+  $ok = walk("/workspace", "", $o) && close($o) if $ok;
+  print $ok ? "ok\n" : "fail\n";
+}'
+__mz_LW=  # the lister's pid; 0 once it cannot run here (no perl, no Time::HiRes, a failure)
+__mz_lstart() {
+  local q=$__mz_O/lister.$$
+  __mz_LW=0 __mz_LREADY=
+  [ -p "$q.in" ] || mkfifo -m 600 -- "$q.in" "$q.out" || return 1
+  # this process holds both ends of both fifos: a dead lister means no reply, never a SIGPIPE;
+  # the lister holds only its own ends, so it reads end-of-file when this process is gone
+  exec 5<> "$q.in" 6<> "$q.out" || return 1
+  perl -e "$__mz_LISTER" < "$q.in" > "$q.out" 3>&- 4>&- 5>&- 6>&- &
+  __mz_LW=$!
+}
+__mz_lalive() {
+  local st=
+  { read -r _ _ st _ < "/proc/$__mz_LW/stat"; } 2>/dev/null
+  [ -n "$st" ] && [ "$st" != Z ]
+}
+__mz_lreply() { # $1 the reply expected; waits as long as the lister lives
+  local part line=
+  until IFS= read -r -t 0.05 part <&6; do
+    line+=$part
+    __mz_lalive || return 1
+  done
+  [ "$line$part" = "$1" ]
+}
+__mz_lstop() {
+  kill -KILL "$__mz_LW" 2>/dev/null
+  __mz_LW=0
+  exec 5>&- 6>&-
+}
+__mz_plist() { # $1 file: the lister lists /workspace into it; fails when it cannot
+  if [ -z "$__mz_LW" ] || { ((__mz_LW > 0)) && ! __mz_lalive; }; then
+    # not started yet, or killed (by the agent, say): a new one
+    ((__mz_LW > 0)) && exec 5>&- 6>&-
+    __mz_lstart
+  fi
+  ((__mz_LW > 0)) || return 1
+  if [ -z "$__mz_LREADY" ]; then
+    __mz_lreply ready || { __mz_lstop; return 1; }
+    __mz_LREADY=1
+  fi
+  printf '%s\n' "$1" >&5
+  __mz_lreply ok && return 0
+  __mz_lalive && return 1  # it answered "fail": /workspace could not be listed
+  __mz_lstop
+  return 1
+}
+__mz_listto() { # $1 file, $2 the lister (p or f)
+  if [ "$2" = p ]; then __mz_plist "$1"; else __mz_list > "$1"; fi
+}
+__mz_lpick() { # $1 the listing just made, $2 its lister: when the other one suits its size now,
+  # the baseline is listed again with that one
+  local want=f
+  ((${#1} < __mz_LISTER_MAX_BYTES)) && [ "$__mz_LW" != 0 ] && want=p
+  [ "$want" = "$2" ] && return 0
+  __mz_listto "$__mz_O/listing" "$want" || return 0
+  printf '%s\n' "$want" > "$__mz_O/lister"
+}
 __mz_baseline() {
-  __mz_list > "$__mz_O/listing" || : > "$__mz_O/listing"
+  local fmt=p listing
+  if ! __mz_plist "$__mz_O/listing"; then
+    fmt=f
+    __mz_list > "$__mz_O/listing" || : > "$__mz_O/listing"
+  fi
+  printf '%s\n' "$fmt" > "$__mz_O/lister"
   : > "$__mz_O/bytes"
+  IFS= read -r -d '' listing < "$__mz_O/listing"
+  __mz_lpick "$listing" "$fmt"
 }
 __mz_end() {
-  local cpu1 oom1 pev1 mpk1 ppk1 new old bytes
+  local cpu1 oom1 pev1 mpk1 ppk1 new old bytes fmt
   __mz_cpu cpu1; __mz_val oom1 "$__mz_OOM" oom_kill; __mz_val pev1 "$__mz_PIDSEV" max
   __mz_val mpk1 "$__mz_MEMPEAK"; __mz_val ppk1 "$__mz_PIDSPEAK"
   __mz_sample
@@ -78,7 +172,15 @@ __mz_end() {
   # no readable cgroup (gVisor shows none): no U line, so the action's usage is unmeasured, not zero
   [ -n "$__mz_MEM" ] && printf 'U %s %s %s %s %s\n' $((cpu1 - __mz_cpu0)) "$__mz_mem" "$__mz_pids" \
     $((oom1 - __mz_oom0)) $((pev1 - __mz_pev0))
-  if ! __mz_list > "$__mz_O/listing.new"; then echo X; return 0; fi
+  fmt=f
+  { read -r fmt < "$__mz_O/lister"; } 2>/dev/null
+  if ! __mz_listto "$__mz_O/listing.new" "$fmt"; then
+    # unlisted: this action's changes are unknown; with the resident lister gone, find's listing
+    # becomes the baseline
+    [ "$fmt" = p ] && __mz_list > "$__mz_O/listing" && printf 'f\n' > "$__mz_O/lister"
+    echo X
+    return 0
+  fi
   [ -f "$__mz_O/listing" ] || : > "$__mz_O/listing"
   IFS= read -r -d '' new < "$__mz_O/listing.new"
   IFS= read -r -d '' old < "$__mz_O/listing"
@@ -98,4 +200,5 @@ __mz_end() {
     END { for (k in b) if (!skip(k, substr(b[k], 1, 1)) && nd++ < MAX) print "D\t" k
           printf "W %.0f\n", bytes; printf "%.0f\n", bytes > BYTES }' "$__mz_O/listing" "$__mz_O/listing.new"
   printf '%s' "$new" > "$__mz_O/listing"
+  __mz_lpick "$new" "$fmt"
 }

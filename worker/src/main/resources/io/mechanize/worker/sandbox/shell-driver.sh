@@ -36,6 +36,8 @@ exec 4>&2 2>/dev/null
 for __mz_v in $(compgen -e); do export -n "$__mz_v"; done
 export LC_ALL=C
 set -m
+# the resident lister starts now, while the container waits in the pool, not in the first action
+__mz_lstart
 # the kind ("ok", "escape", ...) the current command wrote on exit; none if it was killed
 __mz_kindof() {
   local id kind
@@ -64,7 +66,7 @@ while IFS=' ' read -r -a __mz_hdr; do
   fi
   (
     if ((__mz_inlen > 0)); then exec 0< "$__mz_S/stdin"; else exec 0</dev/null; fi
-    exec 2>&4 3>&- 4>&-
+    exec 2>&4 3>&- 4>&- 5>&- 6>&-
     set +m
     set -- "$__mz_S" "$__mz_id" "$__mz_state" "$__mz_next" "${__mz_fields[@]}"
     . "$__mz_S/command.sh"

@@ -249,6 +249,39 @@ class DockerWorkspaceIT {
     }
 
     @Test
+    void stateChangesStayExactWhenTheListerChangesOrIsKilled() throws Exception {
+        try (Workspace own = factory.create(ref("listers"), createCommand(null))) {
+            ActionResult first = ws(own, "echo a > small.txt");
+            assertThat(first.getStateChanges().getCreated()).containsExactly("small.txt");
+            assertThat(ws(own, "cat /tmp/.mechanize/observe/lister").getOutput())
+                    .as("a small tree is listed by the resident lister").isEqualTo("p\n");
+
+            ActionResult grown = ws(own, "mkdir many && for i in $(seq 2500); do : > many/f$i; done");
+            assertThat(grown.getStateChanges().getCreated()).hasSize(1000).allMatch(p -> p.startsWith("many/f"));
+            assertThat(ws(own, "cat /tmp/.mechanize/observe/lister").getOutput())
+                    .as("a large tree is listed by find").isEqualTo("f\n");
+            ActionResult afterSwitch = ws(own, "echo b >> small.txt");
+            assertThat(afterSwitch.getStateChanges().getModified()).as("no file seen changed by the switch")
+                    .containsExactly("small.txt");
+            assertThat(afterSwitch.getStateChanges().getCreated()).isEmpty();
+
+            ActionResult shrunk = ws(own, "rm -r many");
+            assertThat(shrunk.getStateChanges().getDeleted()).hasSize(1000);
+            ActionResult back = ws(own, "echo c >> small.txt");
+            assertThat(back.getStateChanges().getModified()).containsExactly("small.txt");
+            assertThat(ws(own, "cat /tmp/.mechanize/observe/lister").getOutput()).isEqualTo("p\n");
+
+            // the agent kills every perl it can see: the session starts a new lister and misses nothing
+            ActionResult killed = ws(own, "pkill -KILL -x perl; echo d >> small.txt; : > other.txt");
+            assertThat(killed.getStateChanges().getModified()).containsExactly("small.txt");
+            assertThat(killed.getStateChanges().getCreated()).containsExactly("other.txt");
+            ActionResult after = ws(own, "rm other.txt");
+            assertThat(after.getStateChanges().getDeleted()).containsExactly("other.txt");
+            assertThat(after.getStateChanges().getModified()).isEmpty();
+        }
+    }
+
+    @Test
     void aMissingImageIsAClearCreateFailure() {
         CreateWorkspace command = createCommand(null);
         command.setImage("mechanize/no-such-image:latest");
