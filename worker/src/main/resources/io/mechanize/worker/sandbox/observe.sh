@@ -3,7 +3,8 @@
 # lister: an action's measurement must cost well under a millisecond, not a fork per counter.
 #   __mz_begin            start counters (cgroup CPU, OOM kills, refused forks, peaks)
 #   __mz_sample           memory and pids now; keeps the highest seen (call every 50 ms or so)
-#   __mz_end              prints the report: "U cpu_ns peak_memory peak_pids oom_kills refused_forks",
+#   __mz_end              appends the report to __mz_rep (the caller writes it out with its reply in
+#                         one write): "U cpu_ns peak_memory peak_pids oom_kills refused_forks",
 #                         then the changes since the baseline ("C|M|D<TAB>path", at most MAX each)
 #                         and "W workspace_bytes", or "X" when /workspace could not be listed
 #   __mz_baseline         takes the listing that the next __mz_end compares against
@@ -59,8 +60,11 @@ __mz_cpu() { # $1 variable: CPU nanoseconds of the container
 }
 __mz_begin() {
   __mz_cpu __mz_cpu0; __mz_val __mz_oom0 "$__mz_OOM" oom_kill; __mz_val __mz_pev0 "$__mz_PIDSEV" max
-  __mz_val __mz_mpk0 "$__mz_MEMPEAK"; __mz_val __mz_ppk0 "$__mz_PIDSPEAK"
-  __mz_val __mz_mem "$__mz_MEM"; __mz_val __mz_pids "$__mz_PIDS"
+  # single numbers, read inline (a function call costs as much as the read): a file this cgroup
+  # lacks has an empty name, its read fails, and the 0 stays
+  __mz_mpk0=0 __mz_ppk0=0 __mz_mem=0 __mz_pids=0
+  read -r __mz_mpk0 < "$__mz_MEMPEAK"; read -r __mz_ppk0 < "$__mz_PIDSPEAK"
+  read -r __mz_mem < "$__mz_MEM"; read -r __mz_pids < "$__mz_PIDS"
 }
 __mz_sample() {
   local v
@@ -165,20 +169,21 @@ __mz_baseline() {
 __mz_end() {
   local cpu1 oom1 pev1 mpk1 ppk1 new old bytes fmt
   __mz_cpu cpu1; __mz_val oom1 "$__mz_OOM" oom_kill; __mz_val pev1 "$__mz_PIDSEV" max
-  __mz_val mpk1 "$__mz_MEMPEAK"; __mz_val ppk1 "$__mz_PIDSPEAK"
+  mpk1=0 ppk1=0
+  read -r mpk1 < "$__mz_MEMPEAK"; read -r ppk1 < "$__mz_PIDSPEAK"
   __mz_sample
   ((mpk1 > __mz_mpk0)) && __mz_mem=$mpk1
   ((ppk1 > __mz_ppk0)) && __mz_pids=$ppk1
   # no readable cgroup (gVisor shows none): no U line, so the action's usage is unmeasured, not zero
-  [ -n "$__mz_MEM" ] && printf 'U %s %s %s %s %s\n' $((cpu1 - __mz_cpu0)) "$__mz_mem" "$__mz_pids" \
-    $((oom1 - __mz_oom0)) $((pev1 - __mz_pev0))
+  [ -n "$__mz_MEM" ] && __mz_rep+="U $((cpu1 - __mz_cpu0)) $__mz_mem $__mz_pids $((oom1 - __mz_oom0)) \
+$((pev1 - __mz_pev0))"$'\n'
   fmt=f
   { read -r fmt < "$__mz_O/lister"; } 2>/dev/null
   if ! __mz_listto "$__mz_O/listing.new" "$fmt"; then
     # unlisted: this action's changes are unknown; with the resident lister gone, find's listing
     # becomes the baseline
     [ "$fmt" = p ] && __mz_list > "$__mz_O/listing" && printf 'f\n' > "$__mz_O/lister"
-    echo X
+    __mz_rep+=$'X\n'
     return 0
   fi
   [ -f "$__mz_O/listing" ] || : > "$__mz_O/listing"
@@ -186,19 +191,19 @@ __mz_end() {
   IFS= read -r -d '' old < "$__mz_O/listing"
   { read -r bytes < "$__mz_O/bytes"; } 2>/dev/null
   if [[ $new == "$old" && -n $bytes ]]; then
-    echo "W $bytes"   # nothing changed: the common case costs no awk
+    __mz_rep+="W $bytes"$'\n'   # nothing changed: the common case costs no awk
     return 0
   fi
   # files and links only (a directory is not a change of its own), nothing inside .git (git's
   # own bookkeeping is not the agent's change to the code), no path with a marker byte in it
-  awk -v MAX="$__mz_MAX" -v BYTES="$__mz_O/bytes" '
+  __mz_rep+=$(awk -v MAX="$__mz_MAX" -v BYTES="$__mz_O/bytes" '
     function skip(k, type) { return type == "d" || k ~ /(^|\/)\.git(\/|$)/ || k ~ /[\036\037]/ }
     FILENAME == ARGV[1] { i = index($0, "\t"); b[substr($0, i + 1)] = substr($0, 1, i - 1); next }
     { i = index($0, "\t"); k = substr($0, i + 1); m = substr($0, 1, i - 1); split(m, f, " "); bytes += f[4] * 512
       if (!(k in b)) { if (!skip(k, f[1]) && nc++ < MAX) print "C\t" k }
       else { if (b[k] != m && !skip(k, f[1]) && nm++ < MAX) print "M\t" k; delete b[k] } }
     END { for (k in b) if (!skip(k, substr(b[k], 1, 1)) && nd++ < MAX) print "D\t" k
-          printf "W %.0f\n", bytes; printf "%.0f\n", bytes > BYTES }' "$__mz_O/listing" "$__mz_O/listing.new"
+          printf "W %.0f\n", bytes; printf "%.0f\n", bytes > BYTES }' "$__mz_O/listing" "$__mz_O/listing.new")$'\n'
   printf '%s' "$new" > "$__mz_O/listing"
   __mz_lpick "$new" "$fmt"
 }

@@ -97,8 +97,9 @@ while IFS=' ' read -r -a __mz_hdr; do
     __mz_cur=$__mz_next
     printf '%s\n' "$__mz_cur" > "$__mz_S/current"
   fi
-  printf '\036%s %s %s %s\n' "$__mz_id" "$__mz_rc" "$__mz_timedout" "$__mz_kind"
+  __mz_rep=
   [[ $__mz_mode == *m* ]] && __mz_end
-  printf '\036\n'
+  # one write: each write is a frame of its own through the engine and another wake-up in the worker
+  printf '\036%s %s %s %s\n%s\036\n' "$__mz_id" "$__mz_rc" "$__mz_timedout" "$__mz_kind" "$__mz_rep"
   printf '\036%s\036\n' "$__mz_id" >&4
 done

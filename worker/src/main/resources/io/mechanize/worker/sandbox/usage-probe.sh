@@ -16,8 +16,9 @@ while IFS=' ' read -r verb id fresh; do
     line=
     until IFS= read -r -t 0.05 part; do line+=$part; __mz_sample; done
     IFS=' ' read -r verb id fresh <<< "$line$part"
+    __mz_rep=
     __mz_end
-    printf '\036%s\036\n' "$id"
+    printf '%s\036%s\036\n' "$__mz_rep" "$id"
     ;;
   esac
 done
