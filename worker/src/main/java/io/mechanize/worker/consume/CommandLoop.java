@@ -117,7 +117,10 @@ public final class CommandLoop implements Runnable {
                 try {
                     batch = consumer.poll(dispatcher.inFlight() > 0 ? BUSY_POLL : IDLE_POLL);
                 } catch (WakeupException e) {
-                    break;
+                    if (stopping) {
+                        break;
+                    }
+                    batch = ConsumerRecords.empty(); // a command finished: publish it now
                 }
                 Set<TopicPartition> deferred = new java.util.HashSet<>();
                 for (ConsumerRecord<byte[], byte[]> record : batch) {
@@ -268,6 +271,8 @@ public final class CommandLoop implements Runnable {
                 return;
             }
             completions.add(Completion.ofCommand(tp, in.offset(), epoch, out));
+            // the loop waits in poll; its result is published now, not when the poll times out
+            consumer.wakeup();
         }
     }
 
@@ -325,7 +330,7 @@ public final class CommandLoop implements Runnable {
         partitions.forEach(tp -> epochs.merge(tp, 1, Integer::sum));
         partitions.forEach(offsets::forget);
         handler.release(partitions.stream().map(TopicPartition::partition).toList());
-        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(partitions, Duration.ofSeconds(60));
+        Map<TopicPartition, OffsetAndMetadata> committed = committed(partitions);
         for (TopicPartition tp : partitions) {
             OffsetAndMetadata at = committed.get(tp);
             if (at == null) {
@@ -335,6 +340,19 @@ public final class CommandLoop implements Runnable {
             }
         }
         restorer.restore(partitions).forEach(table::restore);
+    }
+
+    /** The group's committed offsets; a command that finished meanwhile and woke the consumer does not stop the ask. */
+    private Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions) {
+        while (true) {
+            try {
+                return consumer.committed(partitions, Duration.ofSeconds(60));
+            } catch (WakeupException e) {
+                if (stopping) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private void applyBackpressure() {
