@@ -36,6 +36,7 @@ exec 4>&2 2>/dev/null
 for __mz_v in $(compgen -e); do export -n "$__mz_v"; done
 export LC_ALL=C
 set -m
+__mz_INFILE_MAX=1048576  # a command's input up to this size is put in a file, not streamed
 # the resident lister starts now, while the container waits in the pool, not in the first action
 __mz_lstart
 # the kind ("ok", "escape", ...) the current command wrote on exit; none if it was killed
@@ -57,15 +58,20 @@ while IFS=' ' read -r -a __mz_hdr; do
   __mz_state=$__mz_cur __mz_next=state.1
   [ "$__mz_cur" = state.1 ] && __mz_next=state.0
   [[ $__mz_mode == *r* ]] && __mz_state=state.init __mz_next=
-  __mz_inpid=
-  if ((__mz_inlen > 0)); then
-    # exactly STDIN_LEN bytes of the driver's input, all of them read even when the command
-    # stops reading early, so that the next request's header is where it should be
-    { head -c "$__mz_inlen" | { cat; cat > /dev/null; }; } > "$__mz_S/stdin" &
+  __mz_inpid= __mz_in=/dev/null
+  if ((__mz_inlen > 0 && __mz_inlen <= __mz_INFILE_MAX)); then
+    # a small input (a snapshot, say) goes to a file first: one head, no feeder, no fifo
+    __mz_in=$__mz_S/stdin.data
+    head -c "$__mz_inlen" > "$__mz_in"
+  elif ((__mz_inlen > 0)); then
+    # a large one streams: exactly STDIN_LEN bytes of the driver's input, all of them read even
+    # when the command stops reading early, so that the next request's header is where it should be
+    __mz_in=$__mz_S/stdin
+    { head -c "$__mz_inlen" | { cat; cat > /dev/null; }; } > "$__mz_in" &
     __mz_inpid=$!
   fi
   (
-    if ((__mz_inlen > 0)); then exec 0< "$__mz_S/stdin"; else exec 0</dev/null; fi
+    exec 0< "$__mz_in"
     exec 2>&4 3>&- 4>&- 5>&- 6>&-
     set +m
     set -- "$__mz_S" "$__mz_id" "$__mz_state" "$__mz_next" "${__mz_fields[@]}"
@@ -93,6 +99,7 @@ while IFS=' ' read -r -a __mz_hdr; do
   # the command has exited: its kind file is complete, or it never got to write it (killed)
   __mz_kindof
   [ -n "$__mz_inpid" ] && wait "$__mz_inpid" 2>/dev/null
+  [ "$__mz_in" = "$__mz_S/stdin.data" ] && : > "$__mz_in"
   if [ "$__mz_kind" = ok ] && [ -n "$__mz_next" ]; then
     __mz_cur=$__mz_next
     printf '%s\n' "$__mz_cur" > "$__mz_S/current"

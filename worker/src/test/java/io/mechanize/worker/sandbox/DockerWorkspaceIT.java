@@ -282,6 +282,22 @@ class DockerWorkspaceIT {
     }
 
     @Test
+    void aSnapshotLargerThanAMebibyteStreamsInByteExactAndTheSessionStaysInStep() throws Exception {
+        byte[] big = new byte[3 * 1024 * 1024 + 7];
+        new java.util.Random(42).nextBytes(big);
+        InlineSnapshot snapshot = InlineSnapshot.newBuilder()
+                .setFiles(Map.of("small.txt", "s\n"))
+                .setBinaryFiles(Map.of("blob.bin", ByteBuffer.wrap(big)))
+                .build();
+        try (Workspace own = factory.create(ref("big-snapshot"), createCommand(snapshot))) {
+            String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(big));
+            assertThat(ws(own, "sha256sum blob.bin | cut -d' ' -f1").getOutput()).isEqualTo(sha + "\n");
+            assertThat(ws(own, "cat small.txt; cat /tmp/.mechanize-pristine/small.txt").getOutput()).isEqualTo("s\ns\n");
+            assertThat(ws(own, "echo next").getOutput()).isEqualTo("next\n");
+        }
+    }
+
+    @Test
     void aMissingImageIsAClearCreateFailure() {
         CreateWorkspace command = createCommand(null);
         command.setImage("mechanize/no-such-image:latest");
