@@ -98,11 +98,13 @@ while (my $f = <STDIN>) {
   $ok = walk("/workspace", "", $o) && close($o) if $ok;
   print $ok ? "ok\n" : "fail\n";
 }'
-__mz_LW=  # the lister's pid; 0 once it cannot run here (no perl, no Time::HiRes, a failure)
+__mz_LW=  # the lister's pid; 0 once it cannot run here (no perl, no Time::HiRes, failures)
+__mz_LGEN=0 __mz_LFAILS=0
 __mz_lstart() {
-  local q=$__mz_O/lister.$$
+  # fifos of their own for each lister, so that nothing a dead one left behind is read
+  local q=$__mz_O/lister.$$.$((++__mz_LGEN))
   __mz_LW=0 __mz_LREADY=
-  [ -p "$q.in" ] || mkfifo -m 600 -- "$q.in" "$q.out" || return 1
+  mkfifo -m 600 -- "$q.in" "$q.out" || return 1
   # this process holds both ends of both fifos: a dead lister means no reply, never a SIGPIPE;
   # the lister holds only its own ends, so it reads end-of-file when this process is gone
   exec 5<> "$q.in" 6<> "$q.out" || return 1
@@ -114,34 +116,44 @@ __mz_lalive() {
   { read -r _ _ st _ < "/proc/$__mz_LW/stat"; } 2>/dev/null
   [ -n "$st" ] && [ "$st" != Z ]
 }
-__mz_lreply() { # $1 the reply expected; waits as long as the lister lives
-  local part line=
+__mz_lreply() { # $1 the reply expected. 0: it came; 1: another one came; 2: no reply, the lister
+  # died or took longer than 10 s (a small tree takes milliseconds)
+  local part line= until=$(( ${EPOCHREALTIME/./} + 10000000 ))
   until IFS= read -r -t 0.05 part <&6; do
     line+=$part
-    __mz_lalive || return 1
+    __mz_lalive && (( ${EPOCHREALTIME/./} < until )) || return 2
   done
-  [ "$line$part" = "$1" ]
+  __mz_LLINE=$line$part
+  [ "$__mz_LLINE" = "$1" ]
 }
-__mz_lstop() {
+__mz_lstop() { # $1: 1 to allow a new lister later (three times), else this process uses find
   kill -KILL "$__mz_LW" 2>/dev/null
-  __mz_LW=0
   exec 5>&- 6>&-
+  __mz_LW=0
+  [ "$1" = 1 ] && ((++__mz_LFAILS <= 3)) && __mz_LW=
+  return 0
 }
 __mz_plist() { # $1 file: the lister lists /workspace into it; fails when it cannot
-  if [ -z "$__mz_LW" ] || { ((__mz_LW > 0)) && ! __mz_lalive; }; then
-    # not started yet, or killed (by the agent, say): a new one
-    ((__mz_LW > 0)) && exec 5>&- 6>&-
+  if [ -z "$__mz_LW" ]; then
+    __mz_lstart
+  elif ((__mz_LW > 0)) && ! __mz_lalive; then
+    # killed (by the agent, say): a new one
+    exec 5>&- 6>&-
     __mz_lstart
   fi
   ((__mz_LW > 0)) || return 1
   if [ -z "$__mz_LREADY" ]; then
-    __mz_lreply ready || { __mz_lstop; return 1; }
+    # perl missing, or Time::HiRes: the lister exits at once, and find lists from now on
+    __mz_lreply ready || { __mz_lstop 0; return 1; }
     __mz_LREADY=1
   fi
   printf '%s\n' "$1" >&5
-  __mz_lreply ok && return 0
-  __mz_lalive && return 1  # it answered "fail": /workspace could not be listed
-  __mz_lstop
+  __mz_lreply ok
+  case $? in
+  0) return 0 ;;
+  1) [ "$__mz_LLINE" = fail ] && return 1 ;;  # /workspace could not be listed
+  esac
+  __mz_lstop 1
   return 1
 }
 __mz_listto() { # $1 file, $2 the lister (p or f)

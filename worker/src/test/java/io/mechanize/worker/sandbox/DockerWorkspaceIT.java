@@ -278,6 +278,16 @@ class DockerWorkspaceIT {
             ActionResult after = ws(own, "rm other.txt");
             assertThat(after.getStateChanges().getDeleted()).containsExactly("other.txt");
             assertThat(after.getStateChanges().getModified()).isEmpty();
+
+            // a lister that lives but never answers (stopped) costs one action a bounded wait, not the session
+            ActionResult stopped = ws(own, "pkill -STOP -x perl; echo e >> small.txt; echo done");
+            assertThat(stopped.getSuccess()).as(stopped.toString()).isTrue();
+            assertThat(stopped.getOutput()).isEqualTo("done\n");
+            ActionResult next = ws(own, "echo f >> small.txt");
+            assertThat(next.getStateChanges().getModified()).containsExactly("small.txt");
+            ActionResult last = ws(own, "echo g >> small.txt");
+            assertThat(last.getStateChanges().getModified()).containsExactly("small.txt");
+            assertThat(ws(own, "cat /tmp/.mechanize/observe/lister").getOutput()).isEqualTo("p\n");
         }
     }
 
