@@ -41,6 +41,8 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
     private final WorkspaceNetworks networks;
     /** container id to container, for every container this factory created and not yet removed. */
     private final Map<String, SandboxContainer> held = new ConcurrentHashMap<>();
+    /** This worker's own containers younger than this are never taken for orphans (one sweep later they may be). */
+    static final Duration OWN_ORPHAN_MIN_AGE = Duration.ofMinutes(2);
     /**
      * A container start that the engine fails (a 5xx such as "failed to create shim task" under
      * overload, or a shell session lost during placement) is tried again with a new container, at
@@ -256,7 +258,14 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
             return 0;
         }
         int removed = 0;
+        long now = clock.instant().getEpochSecond();
         for (Container c : managed) {
+            if (workerId.equals(c.getLabels() == null ? null : c.getLabels().get(ContainerSpec.LABEL_WORKER))
+                    && c.getCreated() != null && now - c.getCreated() < OWN_ORPHAN_MIN_AGE.toSeconds()) {
+                // the engine lists a container as soon as it exists, and under load that can be long
+                // before the create call returns to the lane that is starting it: not an orphan yet
+                continue;
+            }
             String reason = orphanReason(c.getLabels(), c.getId(), liveWorkerIds, workspacesInUse);
             if (reason != null && remove(c.getId(), reason)) {
                 removed++;

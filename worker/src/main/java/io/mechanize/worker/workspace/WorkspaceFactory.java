@@ -21,7 +21,8 @@ public interface WorkspaceFactory extends AutoCloseable {
 
     /**
      * Removes containers labelled as belonging to a mechanize worker that is not in
-     * {@code liveWorkerIds} (and, for this worker's own id, containers not in use).
+     * {@code liveWorkerIds} (and, for this worker's own id, containers not in use that are old
+     * enough not to be still on their way to a lane: two minutes).
      *
      * @return how many containers were removed
      */

@@ -321,11 +321,18 @@ class DockerWorkspaceIT {
     }
 
     @Test
-    void removeOrphansRemovesContainersOfDeadWorkers() {
+    void removeOrphansRemovesContainersOfDeadWorkersButNotOwnOnesBeingCreated() {
         String dead = "dead-worker-" + UUID.randomUUID();
         String orphan = engine.client().createContainerCmd("mechanize/dev-env:latest")
                 .withLabels(Map.of("mechanize.managed", "true", "mechanize.worker", dead,
                         "mechanize.workspace", "orphan", "mechanize.test", "true"))
+                .withEntrypoint("true")
+                .exec().getId();
+        // one of this worker's own that no workspace uses, but just created: under load a lane may
+        // not have heard back from the engine yet, so it is not an orphan (yet)
+        String young = engine.client().createContainerCmd("mechanize/dev-env:latest")
+                .withLabels(Map.of("mechanize.managed", "true", "mechanize.worker", workerId,
+                        "mechanize.workspace", "being-created", "mechanize.test", "true"))
                 .withEntrypoint("true")
                 .exec().getId();
         try {
@@ -333,11 +340,14 @@ class DockerWorkspaceIT {
             assertThat(removed).isGreaterThanOrEqualTo(1);
             assertThatThrownBy(() -> engine.client().inspectContainerCmd(orphan).exec()).isInstanceOf(NotFoundException.class);
             assertThat(engine.client().inspectContainerCmd(ws.containerId()).exec().getState().getRunning()).isTrue();
+            assertThat(engine.client().inspectContainerCmd(young).exec().getId()).isEqualTo(young);
         } finally {
-            try {
-                engine.client().removeContainerCmd(orphan).withForce(true).exec();
-            } catch (NotFoundException alreadyGone) {
-                // removed by the code under test
+            for (String id : List.of(orphan, young)) {
+                try {
+                    engine.client().removeContainerCmd(id).withForce(true).exec();
+                } catch (NotFoundException alreadyGone) {
+                    // removed by the code under test
+                }
             }
         }
     }
