@@ -143,8 +143,12 @@ __mz_plist() { # $1 file: the lister lists /workspace into it; fails when it can
   fi
   ((__mz_LW > 0)) || return 1
   if [ -z "$__mz_LREADY" ]; then
-    # perl missing, or Time::HiRes: the lister exits at once, and find lists from now on
-    __mz_lreply ready || { __mz_lstop 0; return 1; }
+    # without perl or Time::HiRes the lister exits at once, and find lists from now on; one
+    # that is merely slow to start (a loaded machine) may be tried again
+    if ! __mz_lreply ready; then
+      if __mz_lalive; then __mz_lstop 1; else __mz_lstop 0; fi
+      return 1
+    fi
     __mz_LREADY=1
   fi
   printf '%s\n' "$1" >&5
