@@ -395,11 +395,18 @@ public final class CommandHandler {
      * still running when the partition went away): its container is removed and its entry
      * forgotten, whatever that command did to them. Runs on the workspace's lane.
      */
-    public void forget(String workspaceId) {
-        table.remove(workspaceId).map(WorkspaceTable.Entry::detach).ifPresent(live -> {
-            live.close();
-            workspacePermits.release();
-        });
+    /**
+     * After a command whose partition went away while it ran: removes what that command left in
+     * the table (its entry and container), but not an entry restored since, when the partition
+     * came back to this worker with the state another worker had committed meanwhile.
+     */
+    public void forgetLeftBy(String workspaceId, CommandOutcome outcome) {
+        outcome.newState().flatMap(left -> table.removeIfState(workspaceId, left))
+                .map(WorkspaceTable.Entry::detach)
+                .ifPresent(live -> {
+                    live.close();
+                    workspacePermits.release();
+                });
     }
 
     /**

@@ -107,6 +107,18 @@ public final class WorkspaceTable {
         entries.putIfAbsent(state.getWorkspaceId(), new Entry(state, null, null));
     }
 
+    /**
+     * Removes a workspace's entry only while its state is {@code state} itself (the same object):
+     * what one command left, and not an entry that replaced it since (a restore from the log).
+     */
+    public Optional<Entry> removeIfState(String workspaceId, WorkspaceState state) {
+        Entry e = entries.get(workspaceId);
+        if (e != null && e.state() == state && entries.remove(workspaceId, e)) {
+            return Optional.of(e);
+        }
+        return Optional.empty();
+    }
+
     /** Removes one workspace's entry. */
     public Optional<Entry> remove(String workspaceId) {
         return Optional.ofNullable(entries.remove(workspaceId));

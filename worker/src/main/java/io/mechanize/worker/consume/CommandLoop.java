@@ -267,12 +267,15 @@ public final class CommandLoop implements Runnable {
                 // the partition went away while the command ran: its workspace now belongs elsewhere
                 log.info("{} seq {} finished after {} was revoked: its results are dropped and its container removed",
                         in.kind(), in.seq(), tp);
-                handler.forget(in.workspaceId());
+                handler.forgetLeftBy(in.workspaceId(), outcome);
                 return;
             }
             completions.add(Completion.ofCommand(tp, in.offset(), epoch, out));
-            // the loop waits in poll; its result is published now, not when the poll times out
-            consumer.wakeup();
+            // the loop waits in poll; its result is published now, not when the poll times out (a
+            // stopping loop waits on the completions themselves, and then closes the consumer)
+            if (!stopping) {
+                consumer.wakeup();
+            }
         }
     }
 

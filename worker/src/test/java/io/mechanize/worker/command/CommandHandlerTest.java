@@ -162,6 +162,34 @@ class CommandHandlerTest {
     }
 
     @Test
+    void aCommandThatOutlivedItsPartitionTakesAwayOnlyWhatItLeft() throws Exception {
+        // the partition went away while the create waited, and came back with the state another
+        // worker committed meanwhile: that restored state must survive the stale create
+        var stale = handler.handle(inbound(aCreate("ws-1"), 0), () -> false);
+        assertThat(stale.newState()).isEmpty();
+        assertThat(factory.closed).as("its own container is removed").containsExactly("ws-1");
+        var restored = io.mechanize.schemas.avro.WorkspaceState.newBuilder()
+                .setWorkspaceId("ws-1").setRunId("run-1").setStatus(WorkspaceStatus.ACTIVE)
+                .setOwnerWorker("worker-2").setCreatePartition(0).setCreateOffset(0)
+                .setLastAppliedSeq(3).setLastAppliedOffset(3).setUpdatedAt(Instant.EPOCH).build();
+        table.restore(restored);
+
+        handler.forgetLeftBy("ws-1", stale);
+
+        assertThat(table.get("ws-1").map(WorkspaceTable.Entry::state)).contains(restored);
+        assertThat(handler.handle(inbound(aCreate("ws-1"), 0)).events())
+                .as("so the redelivered create is known as applied").isEmpty();
+
+        // one that did leave an entry takes it away, with its container and its slot
+        var left = handler.handle(inbound(aCreate("ws-2"), 1));
+        assertThat(permits.availablePermits()).isEqualTo(1);
+        handler.forgetLeftBy("ws-2", left);
+        assertThat(table.get("ws-2")).isEmpty();
+        assertThat(factory.closed).contains("ws-2");
+        assertThat(permits.availablePermits()).isEqualTo(2);
+    }
+
+    @Test
     void aWorkspaceWhoseHistoryIsGoneFailsWithTheReason() throws Exception {
         table.restore(io.mechanize.schemas.avro.WorkspaceState.newBuilder()
                 .setWorkspaceId("ws-1").setRunId("run-1").setStatus(WorkspaceStatus.ACTIVE)
