@@ -13,6 +13,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The container's usage probe ({@code usage-probe.sh}) in one long-lived exec, for actions that
@@ -21,6 +23,7 @@ import java.util.concurrent.TimeoutException;
  * reports the files changed under /workspace since the last measured action.
  */
 final class UsageProbe implements AttachedProcess.Listener, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(UsageProbe.class);
     /** Each of created, modified and deleted lists at most this many paths ({@code observe.sh}). */
     static final int MAX_PATHS = 1000;
     private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(20);
@@ -105,6 +108,8 @@ final class UsageProbe implements AttachedProcess.Listener, AutoCloseable {
             } else if (line.startsWith("W ")) {
                 workspaceBytes = parseLong(line.substring(2).trim());
                 changesKnown = true;
+            } else if (line.startsWith("N ")) {
+                log.warn("measuring the action: {}", line.substring(2));
             } else if (line.length() > 2 && line.charAt(1) == '\t') {
                 String path = line.substring(2);
                 switch (line.charAt(0)) {

@@ -6,7 +6,8 @@
 #   __mz_end              appends the report to __mz_rep (the caller writes it out with its reply in
 #                         one write): "U cpu_ns peak_memory peak_pids oom_kills refused_forks",
 #                         then the changes since the baseline ("C|M|D<TAB>path", at most MAX each)
-#                         and "W workspace_bytes", or "X" when /workspace could not be listed
+#                         and "W workspace_bytes", or "X" when /workspace could not be listed; and
+#                         "N text" when the resident lister had to be stopped (for the log)
 #   __mz_baseline         takes the listing that the next __mz_end compares against
 #   __mz_lstart           starts this process's resident lister early (else the first listing does)
 # The baseline is one file for the whole container (every session and the probe use it), so an
@@ -117,16 +118,22 @@ __mz_lalive() {
   [ -n "$st" ] && [ "$st" != Z ]
 }
 __mz_lreply() { # $1 the reply expected. 0: it came; 1: another one came; 2: no reply, the lister
-  # died or took longer than 10 s (a small tree takes milliseconds)
-  local part line= until=$(( ${EPOCHREALTIME/./} + 10000000 ))
+  # died or took longer than 10 s (a small tree takes milliseconds). __mz_LWHY says what happened.
+  local part until=$(( ${EPOCHREALTIME/./} + 10000000 ))
+  __mz_LLINE=
   until IFS= read -r -t 0.05 part <&6; do
-    line+=$part
-    __mz_lalive && (( ${EPOCHREALTIME/./} < until )) || return 2
+    __mz_LLINE+=$part
+    __mz_lalive || { __mz_LWHY="it exited before it answered"; return 2; }
+    (( ${EPOCHREALTIME/./} < until )) || { __mz_LWHY="it did not answer within 10 s"; return 2; }
   done
-  __mz_LLINE=$line$part
+  __mz_LLINE+=$part
+  __mz_LWHY="it answered '$__mz_LLINE' where '$1' was expected"
   [ "$__mz_LLINE" = "$1" ]
 }
 __mz_lstop() { # $1: 1 to allow a new lister later (three times), else this process uses find
+  # what went wrong with a lister that did run goes into the next report as an "N" line, for the
+  # worker's log (an image without perl is no news)
+  [ "$1" = 1 ] && __mz_LNOTE="the resident lister (pid $__mz_LW) was stopped: $__mz_LWHY"
   kill -KILL "$__mz_LW" 2>/dev/null
   exec 5>&- 6>&-
   __mz_LW=0
@@ -183,6 +190,12 @@ __mz_baseline() {
   __mz_lpick "$listing" "$fmt"
 }
 __mz_end() {
+  __mz_report
+  [ -n "$__mz_LNOTE" ] && __mz_rep+="N $__mz_LNOTE"$'\n'
+  __mz_LNOTE=
+  return 0
+}
+__mz_report() {
   local cpu1 oom1 pev1 mpk1 ppk1 new old bytes fmt
   __mz_cpu cpu1; __mz_val oom1 "$__mz_OOM" oom_kill; __mz_val pev1 "$__mz_PIDSEV" max
   mpk1=0 ppk1=0

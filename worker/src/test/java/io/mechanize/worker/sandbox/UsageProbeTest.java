@@ -26,4 +26,16 @@ class UsageProbeTest {
         assertThat(report.created()).containsExactly("new.txt");
         assertThat(report.workspaceBytes()).isEqualTo(4096);
     }
+
+    @Test
+    void aNoteAboutTheListerIsNeitherAChangeNorAFigure() {
+        UsageReport report = UsageProbe.parse("U 1 2 3 0 0\nX\nN the resident lister (pid 42) was stopped: it did not"
+                + " answer within 10 s\n");
+
+        assertThat(report.changesKnown()).as("X: this action's changes are unknown").isFalse();
+        assertThat(report.created()).isEmpty();
+        assertThat(report.modified()).isEmpty();
+        assertThat(report.deleted()).isEmpty();
+        assertThat(report.cpuNanos()).isEqualTo(1);
+    }
 }
