@@ -391,14 +391,10 @@ public final class CommandHandler {
     }
 
     /**
-     * Lets go of one workspace whose partition this worker no longer owns (a command of it was
-     * still running when the partition went away): its container is removed and its entry
-     * forgotten, whatever that command did to them. Runs on the workspace's lane.
-     */
-    /**
      * After a command whose partition went away while it ran: removes what that command left in
      * the table (its entry and container), but not an entry restored since, when the partition
-     * came back to this worker with the state another worker had committed meanwhile.
+     * came back to this worker with the state another worker had committed meanwhile. Runs on
+     * the workspace's lane.
      */
     public void forgetLeftBy(String workspaceId, CommandOutcome outcome) {
         outcome.newState().flatMap(left -> table.removeIfState(workspaceId, left))

@@ -119,11 +119,6 @@ public final class WorkspaceTable {
         return Optional.empty();
     }
 
-    /** Removes one workspace's entry. */
-    public Optional<Entry> remove(String workspaceId) {
-        return Optional.ofNullable(entries.remove(workspaceId));
-    }
-
     /** Removes and returns the entries of workspaces created on the given command partitions. */
     public List<Entry> removePartitions(Collection<Integer> partitions) {
         List<Entry> removed = new ArrayList<>();
