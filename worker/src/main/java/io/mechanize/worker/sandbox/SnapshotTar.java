@@ -2,15 +2,18 @@ package io.mechanize.worker.sandbox;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.zip.GZIPInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.zip.GZIPInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Builds, in memory, the POSIX tar that places an inline snapshot into {@code /workspace} in one
@@ -142,55 +145,33 @@ public final class SnapshotTar {
     }
 
     /**
-     * How many regular files a tar holds outside {@code .git}, read from its headers (ustar names
-     * with prefix, PAX {@code path} records, GNU long names), so that placing it needs no count in
-     * the container.
+     * How many regular files a tar holds outside {@code .git}, read from its headers (commons-
+     * compress: ustar, PAX and GNU long names), so that placing it needs no count in the container.
      *
      * @param stripComponents leading path segments the extraction drops
      * @return the count, or -1 when the bytes are not a tar this reader understands
      */
     public static int countFiles(byte[] tar, boolean gzip, int stripComponents) {
-        try (InputStream in = gzip ? new GZIPInputStream(new ByteArrayInputStream(tar)) : new ByteArrayInputStream(tar)) {
+        try (InputStream raw = gzip ? new GZIPInputStream(new ByteArrayInputStream(tar)) : new ByteArrayInputStream(tar);
+                InputStream in = new BufferedInputStream(raw)) {
+            in.mark(BLOCK);
+            byte[] first = in.readNBytes(BLOCK);
+            in.reset();
+            if (first.length < BLOCK || !allZero(first) && !TarArchiveInputStream.matches(first, first.length)) {
+                return -1;
+            }
             int files = 0;
-            String longName = null;
-            byte[] h = new byte[BLOCK];
-            while (true) {
-                if (in.readNBytes(h, 0, BLOCK) < BLOCK || !allZero(h) && !checksumHolds(h)) {
-                    return -1;
-                }
-                if (allZero(h)) {
-                    return files;
-                }
-                long size = parseOctal(h, 124, 12);
-                char type = (char) h[156];
-                byte[] body = in.readNBytes((int) ((size + BLOCK - 1) / BLOCK * BLOCK));
-                if (size < 0 || body.length < size) {
-                    return -1;
-                }
-                switch (type) {
-                    case 'x' -> longName = paxPath(body, (int) size);
-                    case 'L' -> longName = new String(body, 0, (int) size, StandardCharsets.UTF_8).replace("\0", "");
-                    case 'g' -> { }
-                    default -> {
-                        String name = longName != null ? longName : ustarName(h);
-                        longName = null;
-                        if ((type == '0' || type == '\0' || type == '7') && !inGit(name, stripComponents)) {
-                            files++;
-                        }
+            try (TarArchiveInputStream entries = new TarArchiveInputStream(in)) {
+                for (TarArchiveEntry e = entries.getNextEntry(); e != null; e = entries.getNextEntry()) {
+                    if (e.isFile() && !inGit(e.getName(), stripComponents)) {
+                        files++;
                     }
                 }
             }
+            return files;
         } catch (IOException | RuntimeException e) {
             return -1;
         }
-    }
-
-    private static boolean checksumHolds(byte[] h) {
-        long sum = 0;
-        for (int i = 0; i < BLOCK; i++) {
-            sum += i >= 148 && i < 156 ? ' ' : h[i] & 0xff;
-        }
-        return parseOctal(h, 148, 8) == sum;
     }
 
     /** Whether {@code tar} holds no entry at all (an uncompressed tar of zero blocks only). */
@@ -205,41 +186,6 @@ public final class SnapshotTar {
             }
         }
         return true;
-    }
-
-    private static long parseOctal(byte[] h, int offset, int width) {
-        long value = 0;
-        for (int i = offset; i < offset + width && h[i] != 0 && h[i] != ' '; i++) {
-            if (h[i] < '0' || h[i] > '7') {
-                return -1;
-            }
-            value = value * 8 + (h[i] - '0');
-        }
-        return value;
-    }
-
-    private static String field(byte[] h, int offset, int width) {
-        int end = offset;
-        while (end < offset + width && h[end] != 0) {
-            end++;
-        }
-        return new String(h, offset, end - offset, StandardCharsets.UTF_8);
-    }
-
-    private static String ustarName(byte[] h) {
-        String name = field(h, 0, 100);
-        String prefix = field(h, 345, 155);
-        return prefix.isEmpty() ? name : prefix + "/" + name;
-    }
-
-    private static String paxPath(byte[] body, int size) {
-        for (String record : new String(body, 0, size, StandardCharsets.UTF_8).split("\n")) {
-            int eq = record.indexOf("path=");
-            if (eq > 0 && record.substring(0, eq).matches("\\d+ ")) {
-                return record.substring(eq + "path=".length());
-            }
-        }
-        return null;
     }
 
     private static boolean inGit(String name, int stripComponents) {
