@@ -142,6 +142,9 @@ public final class CommandHandler {
                 rebuilt = rebuild(in, known);
             } catch (WorkspaceException e) {
                 return fail(in, known, "recover", e.getMessage(), e);
+            } catch (PartitionMovedException e) {
+                log.info("workspace not rebuilt: {}", e.getMessage());
+                return CommandOutcome.leftToNextOwner();
             }
             live = rebuilt.workspace();
             recovered.add(events.answer(in, rebuilt.event()));
@@ -168,7 +171,10 @@ public final class CommandHandler {
     }
 
     private CommandOutcome create(InboundCommand in, CreateWorkspace create) throws InterruptedException {
-        workspacePermits.acquire();
+        if (!acquireSlot()) {
+            log.info("partition {} moved away while the create waited for a workspace slot", in.partition());
+            return CommandOutcome.leftToNextOwner();
+        }
         Workspace workspace;
         try {
             workspace = factory.create(new WorkspaceRef(in.workspaceId(), in.runId(), events.workerId()), create);
@@ -189,7 +195,7 @@ public final class CommandHandler {
             workspace.close();
             workspacePermits.release();
             log.info("partition {} moved away while its container was being created: removed it", in.partition());
-            return CommandOutcome.skipped();
+            return CommandOutcome.leftToNextOwner();
         }
         WorkspaceState active = state(in, in, WorkspaceStatus.ACTIVE, workspace.containerId());
         table.put(active, create, workspace);
@@ -253,6 +259,28 @@ public final class CommandHandler {
         return CommandOutcome.of(List.of(events.answer(in, closed)), next);
     }
 
+    /**
+     * Waits for a workspace slot for as long as this worker owns the command's partition: a
+     * command of a partition being handed over gives up its place instead of holding up the
+     * hand-over.
+     */
+    private boolean acquireSlot() throws InterruptedException {
+        while (!workspacePermits.tryAcquire(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            if (!stillOwned()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The command's partition went to another worker before its workspace could be set up here. */
+    private static final class PartitionMovedException extends Exception {
+        PartitionMovedException(InboundCommand in, String during) {
+            super("partition " + in.partition() + " moved to another worker while workspace " + in.workspaceId()
+                    + " was " + during, null, false, false);
+        }
+    }
+
     /** A rebuilt workspace and the event that records its recovery. */
     private record Rebuilt(Workspace workspace, WorkspaceRecovered event) {}
 
@@ -262,7 +290,7 @@ public final class CommandHandler {
      * read back from the command log. Replayed results are not published again.
      */
     private Rebuilt rebuild(InboundCommand in, WorkspaceTable.Entry entry)
-            throws WorkspaceException, InterruptedException {
+            throws WorkspaceException, PartitionMovedException, InterruptedException {
         Instant started = events.clock().instant();
         WorkspaceState state = entry.state();
         List<SimulationCommand> history;
@@ -279,7 +307,9 @@ public final class CommandHandler {
                     + " is no longer in the command log at offset " + state.getCreateOffset()
                     + " (retention?); it cannot be rebuilt");
         }
-        workspacePermits.acquire();
+        if (!acquireSlot()) {
+            throw new PartitionMovedException(in, "waiting for a workspace slot");
+        }
         Workspace workspace;
         try {
             workspace = factory.create(new WorkspaceRef(in.workspaceId(), in.runId(), events.workerId()), create);
@@ -313,14 +343,13 @@ public final class CommandHandler {
             workspacePermits.release();
             throw e;
         }
-        if (!stillOwned()) {
+        Instant done = events.clock().instant();
+        // released by a hand-over meanwhile, or about to be: the new owner rebuilds it
+        if (!stillOwned() || !entry.rebuilt(create, workspace, done)) {
             workspace.close();
             workspacePermits.release();
-            throw new WorkspaceException("recover", "partition " + in.partition() + " moved to another worker while "
-                    + "workspace " + in.workspaceId() + " was being rebuilt");
+            throw new PartitionMovedException(in, "being rebuilt");
         }
-        Instant done = events.clock().instant();
-        entry.rebuilt(create, workspace, done);
         long millis = Duration.between(started, done).toMillis();
         metrics.recordRecovery(millis);
         log.info("workspace rebuilt from the command log: {} batches replayed in {} ms (previous owner {})", replayed,
@@ -398,7 +427,7 @@ public final class CommandHandler {
      */
     public void forgetLeftBy(String workspaceId, CommandOutcome outcome) {
         outcome.newState().flatMap(left -> table.removeIfState(workspaceId, left))
-                .map(WorkspaceTable.Entry::detach)
+                .map(WorkspaceTable.Entry::release)
                 .ifPresent(live -> {
                     live.close();
                     workspacePermits.release();
@@ -414,7 +443,7 @@ public final class CommandHandler {
     public int release(java.util.Collection<Integer> partitions) {
         int removed = 0;
         for (WorkspaceTable.Entry entry : table.removePartitions(partitions)) {
-            Workspace live = entry.detach();
+            Workspace live = entry.release();
             if (live != null) {
                 live.close();
                 workspacePermits.release();

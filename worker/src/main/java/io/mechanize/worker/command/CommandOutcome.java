@@ -13,11 +13,22 @@ import java.util.Optional;
  *
  * @param events result events in order; empty for a redelivered command that was already applied
  * @param newState the workspace's state after the command, empty when it did not change
+ * @param movedAway the command was not run because its partition is going to another worker:
+ *     nothing is published and its offset is not committed, so the next owner runs it
  */
-public record CommandOutcome(List<SimulationEvent> events, Optional<WorkspaceState> newState) {
+public record CommandOutcome(List<SimulationEvent> events, Optional<WorkspaceState> newState, boolean movedAway) {
     public CommandOutcome {
         events = List.copyOf(requireNonNull(events, "events is null"));
         requireNonNull(newState, "newState is null");
+    }
+
+    public CommandOutcome(List<SimulationEvent> events, Optional<WorkspaceState> newState) {
+        this(events, newState, false);
+    }
+
+    /** Not run here: the command's partition was handed over while it waited or was being set up. */
+    public static CommandOutcome leftToNextOwner() {
+        return new CommandOutcome(List.of(), Optional.empty(), true);
     }
 
     /** A redelivered command that was already applied: nothing is published again. */

@@ -15,9 +15,11 @@ import java.util.stream.Collectors;
 
 /**
  * The workspaces this worker knows: their last state and, for live ones, the container handle.
- * An entry is changed only from its workspace's lane (the dispatcher's per-key order) or by the
- * polling thread while no command of its partition is in flight, so entries need no lock; the
- * map is concurrent because lanes of different workspaces run at once.
+ * An entry is changed from its workspace's lane (the dispatcher's per-key order) and, when its
+ * partition is handed over, by the polling thread, which may do so while a command that outlived
+ * the grace still runs: who holds the container ({@link Entry#detach}, {@link Entry#release},
+ * {@link Entry#rebuilt}) is therefore decided under the entry's lock. The map is concurrent
+ * because lanes of different workspaces run at once.
  */
 public final class WorkspaceTable {
 
@@ -28,6 +30,7 @@ public final class WorkspaceTable {
         private volatile Workspace live;
         private volatile Instant createdAt;
         private volatile Instant lastActivity;
+        private boolean released;
 
         Entry(WorkspaceState state, CreateWorkspace creation, Workspace live) {
             this.state = state;
@@ -81,11 +84,29 @@ public final class WorkspaceTable {
             return was;
         }
 
-        synchronized void rebuilt(CreateWorkspace create, Workspace container, Instant at) {
+        /**
+         * Takes the entry out of this worker's hands: its container is detached (see {@link
+         * #detach}) and no container can be attached to it again.
+         */
+        synchronized Workspace release() {
+            released = true;
+            return detach();
+        }
+
+        /**
+         * Attaches a rebuilt container. Returns false, attaching nothing, when the entry was
+         * released meanwhile (its partition went away while the container was being built): the
+         * caller still holds the container and must remove it.
+         */
+        synchronized boolean rebuilt(CreateWorkspace create, Workspace container, Instant at) {
+            if (released) {
+                return false;
+            }
             this.creation = create;
             this.live = container;
             this.createdAt = at;
             this.lastActivity = at;
+            return true;
         }
     }
 

@@ -32,6 +32,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -80,6 +81,19 @@ public final class CommandLoop implements Runnable {
     private final java.util.concurrent.ConcurrentHashMap<TopicPartition, Integer> epochs =
             new java.util.concurrent.ConcurrentHashMap<>();
     private final OffsetTracker offsets = new OffsetTracker();
+    /** Completions whose transaction the group refused: published again after the rejoin (see {@link #hold}). */
+    private final List<Completion> held = new ArrayList<>();
+    /** The generation the refused transaction carried; a newer one means the consumer has rejoined. */
+    private int heldGeneration = -1;
+    /**
+     * Partitions being handed over (revoked, or the worker stopping): their queued commands are
+     * not started, so the next owner runs them without waiting for this worker to work through
+     * its backlog; commands already running finish and are published.
+     */
+    private final Set<TopicPartition> draining = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Per partition, commands that passed the draining check and have not yet handed in their completion. */
+    private final java.util.concurrent.ConcurrentHashMap<TopicPartition, java.util.concurrent.atomic.AtomicInteger>
+            running = new java.util.concurrent.ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final LagSampler lag;
     private volatile boolean stopping;
@@ -233,6 +247,20 @@ public final class CommandLoop implements Runnable {
 
     /** Runs on the workspace's lane. */
     private void runCommand(TopicPartition tp, int epoch, InboundCommand in, ConsumerRecord<byte[], byte[]> record) {
+        var count = running.computeIfAbsent(tp, p -> new java.util.concurrent.atomic.AtomicInteger());
+        count.incrementAndGet(); // before the draining check: a hand-over waits for every command that passed it
+        try {
+            if (draining.contains(tp)) {
+                log.debug("not starting {} seq {} of {}: the partition is being handed over", in.kind(), in.seq(), tp);
+                return;
+            }
+            runOwned(tp, epoch, in, record);
+        } finally {
+            count.decrementAndGet();
+        }
+    }
+
+    private void runOwned(TopicPartition tp, int epoch, InboundCommand in, ConsumerRecord<byte[], byte[]> record) {
         try (var ignored = LogContext.forWorkspace(in.workspaceId(), in.runId())) {
             if (Thread.currentThread().isInterrupted()) {
                 return; // the worker stopped after its grace: what is still queued is abandoned
@@ -244,7 +272,7 @@ public final class CommandLoop implements Runnable {
             metrics.recordQueueWait(Duration.between(in.consumedAt(), clock.instant()));
             CommandOutcome outcome;
             try {
-                outcome = handler.handle(in, () -> epoch(tp) == epoch);
+                outcome = handler.handle(in, () -> epoch(tp) == epoch && !draining.contains(tp));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 log.info("abandoned {} seq {}: worker is stopping", in.kind(), in.seq());
@@ -256,6 +284,9 @@ public final class CommandLoop implements Runnable {
                         .setStage("worker")
                         .setExceptionClass(e.getClass().getName())
                         .build())));
+            }
+            if (outcome.movedAway()) {
+                return; // its offset stays uncommitted: the partition's next owner runs it
             }
             List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(records.records(in.workspaceId(), outcome));
             for (SimulationEvent event : outcome.events()) {
@@ -286,6 +317,17 @@ public final class CommandLoop implements Runnable {
 
     private void flush(Completion first) {
         List<Completion> done = new ArrayList<>();
+        ConsumerGroupMetadata group = consumer.groupMetadata();
+        if (!held.isEmpty() && group.generationId() <= heldGeneration) {
+            // not rejoined yet: anything finished meanwhile waits with them, in order
+            if (first != null) {
+                held.add(first);
+            }
+            completions.drainTo(held);
+            return;
+        }
+        done.addAll(held);
+        held.clear();
         if (first != null) {
             done.add(first);
         }
@@ -294,68 +336,56 @@ public final class CommandLoop implements Runnable {
             return;
         }
         Set<TopicPartition> owned = consumer.assignment();
+        List<Completion> kept = new ArrayList<>();
         List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
         for (Completion c : done) {
-            if (c.sourcePartition().isEmpty()) {
-                out.addAll(c.records());
-                continue;
+            if (c.sourcePartition().isPresent()) {
+                if (!owned.contains(c.source()) || c.epoch() != epoch(c.source())
+                        || !offsets.isPending(c.source(), c.offset())) {
+                    log.info("dropping the results of {}@{}: the partition moved to another worker", c.source(),
+                            c.offset());
+                    continue;
+                }
+                offsets.finished(c.source(), c.offset());
             }
-            if (!owned.contains(c.source()) || c.epoch() != epoch(c.source())
-                    || !offsets.isPending(c.source(), c.offset())) {
-                log.info("dropping the results of {}@{}: the partition moved to another worker", c.source(), c.offset());
-                continue;
-            }
-            offsets.finished(c.source(), c.offset());
+            kept.add(c);
             out.addAll(c.records());
         }
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>(offsets.committable());
         commit.keySet().retainAll(owned);
         try {
-            publisher.publish(out, commit, consumer::groupMetadata);
+            if (!commit.isEmpty() && group.generationId() < 0) {
+                // out of the group: offsets sent without a generation would not be fenced
+                throw new TransactionalPublisher.GroupChangedException("this consumer has no group generation");
+            }
+            publisher.publish(out, commit, () -> group);
         } catch (TransactionalPublisher.GroupChangedException e) {
-            resync(owned, e);
+            hold(kept, group, e);
             return;
         }
         offsets.committed(commit);
     }
 
     /**
-     * The group moved on under this worker (a rebalance, a coordinator that restarted and forgot
-     * its members) so the last transaction was aborted: its commands count as not run. Everything
-     * this worker believed about those partitions since the last commit is dropped: queued and
-     * running commands are fenced by a new epoch, their containers removed, the consumer rewound to
-     * the committed offsets and the workspaces' state read again from the state topic. The next
-     * commands rebuild their workspaces from the log.
+     * The group moved on under this worker (a rebalance began, a coordinator restarted) so the
+     * transaction was aborted: nothing of it is visible. The completions are kept, with their
+     * offsets pending again, and published once the consumer has rejoined with a newer
+     * generation. By then each partition is either still this worker's (cooperative rebalancing
+     * moves only revoked partitions, and nobody else can have run its commands) or was revoked
+     * or lost, which bumps its epoch and drops its completions here: the new owner runs them
+     * from the committed offset. Either way the containers that are ahead of the committed state
+     * are kept only where their results will still be committed.
      */
-    private void resync(Set<TopicPartition> partitions, RuntimeException cause) {
-        log.warn("the consumer group changed under the last transaction ({}); rewinding {} to their committed offsets",
-                cause.getMessage(), partitions);
-        partitions.forEach(tp -> epochs.merge(tp, 1, Integer::sum));
-        partitions.forEach(offsets::forget);
-        handler.release(partitions.stream().map(TopicPartition::partition).toList());
-        Map<TopicPartition, OffsetAndMetadata> committed = committed(partitions);
-        for (TopicPartition tp : partitions) {
-            OffsetAndMetadata at = committed.get(tp);
-            if (at == null) {
-                consumer.seekToBeginning(List.of(tp));
-            } else {
-                consumer.seek(tp, at.offset());
+    private void hold(List<Completion> kept, ConsumerGroupMetadata group, RuntimeException cause) {
+        log.info("the consumer group moved on under a transaction of {} commands ({}); publishing them again after "
+                + "the rejoin", kept.size(), cause.getMessage());
+        for (Completion c : kept) {
+            if (c.sourcePartition().isPresent()) {
+                offsets.started(c.source(), c.offset());
             }
         }
-        restorer.restore(partitions).forEach(table::restore);
-    }
-
-    /** The group's committed offsets; a command that finished meanwhile and woke the consumer does not stop the ask. */
-    private Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions) {
-        while (true) {
-            try {
-                return consumer.committed(partitions, Duration.ofSeconds(60));
-            } catch (WakeupException e) {
-                if (stopping) {
-                    throw e;
-                }
-            }
-        }
+        held.addAll(0, kept);
+        heldGeneration = Math.max(heldGeneration, group.generationId());
     }
 
     private void applyBackpressure() {
@@ -397,24 +427,18 @@ public final class CommandLoop implements Runnable {
         }
     }
 
-    /** Publishes finished commands until none of {@code partitions} has one in flight, or the grace ends. */
-    private void finishPartitions(Collection<TopicPartition> partitions) {
+    /**
+     * Hands {@code partitions} over: their queued commands are no longer started, and the ones
+     * already running are waited for (within the grace) and published with their offsets. The
+     * committed offset stays at the first command not run, so the next owner runs the rest; one
+     * that finished beyond it is skipped there as already applied (its workspace state says so).
+     *
+     * @return how many commands were still running when the grace ended
+     */
+    private int handOver(Collection<TopicPartition> partitions) {
+        draining.addAll(partitions);
         Instant deadline = clock.instant().plus(shutdownGrace);
-        while (partitions.stream().anyMatch(tp -> offsets.pendingIn(tp) > 0) && clock.instant().isBefore(deadline)) {
-            try {
-                flush(completions.poll(50, TimeUnit.MILLISECONDS));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        flush();
-    }
-
-    private void finishInFlight() {
-        Instant deadline = clock.instant().plus(shutdownGrace);
-        consumer.pause(consumer.assignment());
-        while (dispatcher.inFlight() > 0 && clock.instant().isBefore(deadline)) {
+        while (runningIn(partitions) > 0 && clock.instant().isBefore(deadline)) {
             try {
                 flush(completions.poll(50, TimeUnit.MILLISECONDS));
             } catch (InterruptedException e) {
@@ -423,9 +447,32 @@ public final class CommandLoop implements Runnable {
             }
         }
         flush();
-        if (dispatcher.inFlight() > 0) {
-            log.warn("{} commands still running after the {} grace: abandoned, they will be redelivered",
-                    dispatcher.inFlight(), shutdownGrace);
+        return runningIn(partitions);
+    }
+
+    private int runningIn(Collection<TopicPartition> partitions) {
+        int n = 0;
+        for (TopicPartition tp : partitions) {
+            var count = running.get(tp);
+            n += count == null ? 0 : count.get();
+        }
+        return n;
+    }
+
+    /** The end of a hand-over: the partitions' commands are fenced by a new epoch and may start again if they come back. */
+    private void handedOver(Collection<TopicPartition> partitions) {
+        partitions.forEach(tp -> epochs.merge(tp, 1, Integer::sum));
+        partitions.forEach(offsets::forget);
+        draining.removeAll(partitions);
+    }
+
+    private void finishInFlight() {
+        Set<TopicPartition> assignment = consumer.assignment();
+        consumer.pause(assignment);
+        int left = handOver(assignment);
+        if (left > 0) {
+            log.warn("{} commands still running after the {} grace: abandoned, they will be redelivered", left,
+                    shutdownGrace);
         }
     }
 
@@ -435,13 +482,17 @@ public final class CommandLoop implements Runnable {
             if (partitions.isEmpty()) {
                 return;
             }
-            log.info("partitions revoked: {}; finishing their commands", partitions);
+            log.info("partitions revoked: {}; finishing their running commands, leaving the queued ones to the next owner",
+                    partitions);
             metrics.recordPartitionsRevoked(partitions.size(), false);
             if (!stopping) {
-                finishPartitions(partitions); // on shutdown finishInFlight already did, within the grace
+                int left = handOver(partitions); // on shutdown finishInFlight already did, within the grace
+                if (left > 0) {
+                    log.warn("{} commands of {} still running after the {} grace: their results will be dropped",
+                            left, partitions, shutdownGrace);
+                }
             }
-            partitions.forEach(tp -> epochs.merge(tp, 1, Integer::sum));
-            partitions.forEach(offsets::forget);
+            handedOver(partitions);
             int removed = handler.release(partitions.stream().map(TopicPartition::partition).toList());
             log.info("released the workspaces of {}: {} containers removed", partitions, removed);
         }
@@ -460,8 +511,7 @@ public final class CommandLoop implements Runnable {
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             log.warn("partitions lost: {}", partitions);
             metrics.recordPartitionsRevoked(partitions.size(), true);
-            partitions.forEach(tp -> epochs.merge(tp, 1, Integer::sum));
-            partitions.forEach(offsets::forget);
+            handedOver(partitions);
             handler.release(partitions.stream().map(TopicPartition::partition).toList());
         }
     }

@@ -139,6 +139,10 @@ public final class TransactionalPublisher implements AutoCloseable {
         GroupChangedException(KafkaException cause) {
             super(cause.getMessage(), cause);
         }
+
+        public GroupChangedException(String message) {
+            super(message);
+        }
     }
 
     @Override

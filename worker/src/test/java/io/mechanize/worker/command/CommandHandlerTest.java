@@ -167,6 +167,7 @@ class CommandHandlerTest {
         // worker committed meanwhile: that restored state must survive the stale create
         var stale = handler.handle(inbound(aCreate("ws-1"), 0), () -> false);
         assertThat(stale.newState()).isEmpty();
+        assertThat(stale.movedAway()).as("left to the next owner, not answered").isTrue();
         assertThat(factory.closed).as("its own container is removed").containsExactly("ws-1");
         var restored = io.mechanize.schemas.avro.WorkspaceState.newBuilder()
                 .setWorkspaceId("ws-1").setRunId("run-1").setStatus(WorkspaceStatus.ACTIVE)
@@ -187,6 +188,51 @@ class CommandHandlerTest {
         assertThat(table.get("ws-2")).isEmpty();
         assertThat(factory.closed).contains("ws-2");
         assertThat(permits.availablePermits()).isEqualTo(2);
+    }
+
+    @Test
+    void aRebuildWhosePartitionIsReleasedAtTheLastMomentRemovesItsContainerAndFreesItsSlot() throws Exception {
+        log.add(aCreate("ws-1"));
+        log.add(aBatch("ws-1", 1, "echo one"));
+        table.restore(io.mechanize.schemas.avro.WorkspaceState.newBuilder()
+                .setWorkspaceId("ws-1").setRunId("run-1").setStatus(WorkspaceStatus.ACTIVE)
+                .setOwnerWorker("worker-dead").setCreatePartition(0).setCreateOffset(100)
+                .setLastAppliedSeq(1).setLastAppliedOffset(101).setUpdatedAt(Instant.EPOCH).build());
+
+        // the revocation lands between the ownership check and the container being attached
+        var outcome = handler.handle(inbound(aBatch("ws-1", 2, "echo two"), 102), () -> {
+            handler.release(java.util.List.of(0));
+            return true;
+        });
+
+        assertThat(outcome.movedAway()).as("left to the next owner, not failed").isTrue();
+        assertThat(outcome.events()).isEmpty();
+        assertThat(factory.closed).as("the rebuilt container is removed").containsExactly("ws-1");
+        assertThat(permits.availablePermits()).as("and its slot freed").isEqualTo(2);
+        assertThat(table.get("ws-1")).isEmpty();
+    }
+
+    @Test
+    void aCreateWaitingForASlotGivesUpItsPlaceWhenItsPartitionIsHandedOver() throws Exception {
+        handler.handle(inbound(aCreate("ws-1"), 0));
+        handler.handle(inbound(aCreate("ws-2"), 1));
+        java.util.concurrent.atomic.AtomicBoolean owned = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return handler.handle(inbound(aCreate("ws-3"), 2), owned::get);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(300);
+        assertThat(waiting).as("both slots are taken").isNotDone();
+
+        owned.set(false);
+
+        var outcome = waiting.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(outcome.movedAway()).isTrue();
+        assertThat(factory.created).containsExactly("ws-1", "ws-2");
+        assertThat(permits.availablePermits()).isZero();
     }
 
     @Test
