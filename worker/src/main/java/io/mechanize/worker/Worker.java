@@ -107,6 +107,10 @@ public final class Worker implements AutoCloseable {
                 CooperativeStickyAssignor.class.getName());
         consumerProps.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         consumerProps.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        // take no more than the loop lets be in flight: a backlog taken early is a backlog that a
+        // worker joining the group cannot have (the rest stays in the broker for whoever is free)
+        int maxInFlight = Math.max(16, config.maxWorkspaces() * 2);
+        consumerProps.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(maxInFlight));
         consumerProps.putAll(ClientProperties.kafkaOnly(config.kafkaOverrides()));
         var consumer = new KafkaConsumer<byte[], byte[]>(consumerProps);
 
@@ -125,7 +129,7 @@ public final class Worker implements AutoCloseable {
         metrics.registerGauge("commands.in_flight", dispatcher::inFlight);
         metrics.registerGauge("workspaces.capacity", config::maxWorkspaces);
         this.loop = new CommandLoop(consumer, publisher, decoder, dispatcher, handler, records, events, permits,
-                metrics, Math.max(16, config.maxWorkspaces() * 2), config.shutdownGrace(), table, restorer,
+                metrics, maxInFlight, config.shutdownGrace(), table, restorer,
                 config.idleTimeout());
         this.pollThread = Thread.ofPlatform().name("mechanize-poll-" + config.workerId()).unstarted(loop);
 
