@@ -108,7 +108,8 @@ public final class BenchRunner {
             r.put("throughput_vs_raw_churn", Stats.round(t.simsPerSecond / churn));
             // M at once with capacity N: most of this is waiting for a free slot
             r.put("workspace_ready_backlog_ms", Stats.summary(t.readyMs, 0.5, 0.95, 0.99));
-            r.put("action_overhead_ms", Stats.summary(t.actionMs, 0.5, 0.95));
+            // each true's execution_time_ms while the two cores are saturated: mostly waiting for a core
+            r.put("action_time_under_load_ms", Stats.summary(t.actionMs, 0.5, 0.95));
             r.put("success_rate", Stats.round((double) t.succeeded / m));
             r.put("failures", t.problems.stream().limit(10).toList());
 
@@ -148,7 +149,8 @@ public final class BenchRunner {
             }
             double fine = Stats.quantile(perAction, 0.5);
             r.put("submit_to_result_ms", Stats.summary(s2r, 0.5, 0.95));
-            r.put("action_overhead_fine_ms", Stats.summary(perAction, 0.5, 0.95));
+            // the same conditions as the docker exec baseline: one at a time on a quiet engine
+            r.put("action_overhead_ms", Stats.summary(perAction, 0.5, 0.95));
             r.put("docker_exec_ms", Stats.summary(java.util.Arrays.stream(exec).boxed().toList(), 0.5, 0.95));
             r.put("action_overhead_vs_docker_exec", Stats.round(execP50 / fine));
             closeAll(client, idle);
