@@ -9,15 +9,24 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Frame;
 import io.mechanize.worker.workspace.WorkspaceException;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A long-lived process in a container (one {@code docker exec -i}): requests go to its stdin,
- * its stdout and stderr frames go to a {@link Listener}, kept apart. The shell sessions and the
- * usage probe are such processes; one exec at start, none per command.
+ * A long-lived process in a container (one {@code docker exec -i}, or the container's own main
+ * process through an attach): requests go to its stdin, its stdout and stderr frames go to a
+ * {@link Listener}, kept apart. The shell sessions and the usage probe are such processes; one
+ * exec (or none) at start, none per command.
  */
 final class AttachedProcess implements AutoCloseable {
+    /**
+     * What the container's main process prints on stdout when the session driver it started has
+     * exited (see {@link ContainerSpec#MAIN_SUPERVISOR}); it then sleeps, keeping the container.
+     */
+    static final String MAIN_ENDED = "\036mz-main-session-ended\036";
+    private static final byte[] MAIN_ENDED_BYTES = MAIN_ENDED.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
     /** Where the process's output goes; called on the engine client's thread. */
     interface Listener {
         void stdout(byte[] bytes);
@@ -29,10 +38,13 @@ final class AttachedProcess implements AutoCloseable {
     }
 
     private final DockerClient client;
+    /** The exec's id; null for the container's main process. */
     private final String execId;
     private final QueueInputStream stdin = new QueueInputStream();
     private final ResultCallback.Adapter<Frame> callback;
     private volatile boolean ended;
+    /** For the main process: the tail of stdout seen so far, where a split end marker begins. */
+    private byte[] stdoutTail = new byte[0];
 
     private AttachedProcess(DockerClient client, String execId, Listener listener) {
         this.client = client;
@@ -46,7 +58,13 @@ final class AttachedProcess implements AutoCloseable {
                 }
                 switch (frame.getStreamType()) {
                     case STDERR -> listener.stderr(payload);
-                    case STDOUT, RAW -> listener.stdout(payload);
+                    case STDOUT, RAW -> {
+                        listener.stdout(payload);
+                        if (execId == null && sawMainEnded(payload)) {
+                            ended = true;
+                            listener.ended("its shell exited");
+                        }
+                    }
                     case STDIN -> { } // never sent back by the engine
                 }
             }
@@ -71,7 +89,9 @@ final class AttachedProcess implements AutoCloseable {
         try {
             String execId = client.execCreateCmd(containerId)
                     .withCmd(argv.toArray(String[]::new))
-                    .withEnv(env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
+                    .withEnv(java.util.stream.Stream.concat(
+                            ContainerSpec.SESSION_ENV.stream().filter(name -> !env.containsKey(name)).map(name -> name + "="),
+                            env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())).toList())
                     .withUser(ContainerSpec.SANDBOX_USER)
                     .withWorkingDir(ContainerSpec.WORKSPACE_DIR)
                     .withAttachStdin(true)
@@ -88,14 +108,76 @@ final class AttachedProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Attaches to the container's main process, which must be the session supervisor, before the
+     * container starts (so nothing it prints is missed); the caller starts the container after.
+     */
+    static AttachedProcess attachMain(DockerClient client, String containerId, Duration timeout, Listener listener)
+            throws WorkspaceException {
+        requireNonNull(listener, "listener is null");
+        AttachedProcess process = new AttachedProcess(client, null, listener);
+        try {
+            client.attachContainerCmd(containerId)
+                    .withStdIn(process.stdin)
+                    .withStdOut(true)
+                    .withStdErr(true)
+                    .withFollowStream(true)
+                    .withLogs(false)
+                    .exec(process.callback);
+            if (!process.callback.awaitStarted(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                process.close();
+                throw new WorkspaceException("create", "attaching to container " + shortId(containerId)
+                        + " did not complete within " + timeout.toMillis() + " ms");
+            }
+            return process;
+        } catch (DockerException e) {
+            process.close();
+            throw new WorkspaceException("create", "attaching to container " + shortId(containerId) + " failed: "
+                    + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.close();
+            throw new WorkspaceException("create", "interrupted while attaching to container " + shortId(containerId), e);
+        }
+    }
+
+    private static String shortId(String containerId) {
+        return containerId.substring(0, Math.min(12, containerId.length()));
+    }
+
+    /** Looks for the end marker in stdout, also when the engine split it over two frames. */
+    private synchronized boolean sawMainEnded(byte[] payload) {
+        byte[] window = new byte[stdoutTail.length + payload.length];
+        System.arraycopy(stdoutTail, 0, window, 0, stdoutTail.length);
+        System.arraycopy(payload, 0, window, stdoutTail.length, payload.length);
+        int keep = Math.min(window.length, MAIN_ENDED_BYTES.length - 1);
+        stdoutTail = java.util.Arrays.copyOfRange(window, window.length - keep, window.length);
+        outer:
+        for (int i = 0; i + MAIN_ENDED_BYTES.length <= window.length; i++) {
+            for (int j = 0; j < MAIN_ENDED_BYTES.length; j++) {
+                if (window[i + j] != MAIN_ENDED_BYTES[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
     void send(byte[] bytes) {
         stdin.offer(bytes);
     }
 
-    /** Whether the engine says the process still runs (one inspect call). */
+    /**
+     * Whether the process still runs: for an exec the engine is asked (one inspect call); the
+     * main process's driver announces its own end, and the container's end ends the stream.
+     */
     boolean running() {
         if (ended) {
             return false;
+        }
+        if (execId == null) {
+            return true;
         }
         try {
             return Boolean.TRUE.equals(client.inspectExecCmd(execId).exec().isRunning());

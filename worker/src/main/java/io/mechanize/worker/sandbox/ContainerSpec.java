@@ -219,6 +219,42 @@ public record ContainerSpec(
                 .withHostConfig(host);
     }
 
+    /**
+     * The main process of a workspace container (sh, under the engine's init): it runs the
+     * default shell session's driver with the container's own stdin and stdout, which the worker
+     * reaches through an attach, so the session costs no exec. When the driver exits (the agent
+     * killed it, say) it prints {@link AttachedProcess#MAIN_ENDED} and sleeps: the container
+     * stays, and the worker starts the next session by exec. {@code $1} is the session's state
+     * directory; the driver's scripts come in the environment, which the driver clears before any
+     * command runs (and every exec blanks, see {@link #SESSION_ENV}).
+     */
+    static final String MAIN_SUPERVISOR = """
+            bash --noprofile --norc -c 'eval "$MZ_DRIVER"' mz-session "$1"
+            printf '\\036mz-main-session-ended\\036\\n'
+            exec sleep infinity
+            """;
+    /** The environment variables that carry the session driver's scripts; every exec blanks them. */
+    static final List<String> SESSION_ENV = List.of("MZ_DRIVER", "MZ_COMMAND");
+
+    /**
+     * Like {@link #applyTo}, but the container's main process is the default shell session's
+     * driver ({@link #MAIN_SUPERVISOR}), with its stdin open for an attach.
+     */
+    CreateContainerCmd applyToWithSession(CreateContainerCmd cmd, String stateDir) {
+        applyTo(cmd);
+        List<String> envList = new ArrayList<>(cmd.getEnv() == null ? List.of() : List.of(cmd.getEnv()));
+        envList.add("MZ_DRIVER=" + Scripts.OBSERVE + Scripts.SHELL_DRIVER);
+        envList.add("MZ_COMMAND=" + Scripts.SHELL_COMMAND);
+        return cmd.withEnv(envList)
+                .withEntrypoint("/bin/sh", "-c", MAIN_SUPERVISOR, "mz-main", stateDir)
+                .withCmd(List.of())
+                .withAttachStdin(true)
+                .withAttachStdout(true)
+                .withAttachStderr(true)
+                .withStdinOpen(true)
+                .withStdInOnce(false);
+    }
+
     /** tmpfs mounts: {@code /workspace} allows exec (agents build and run code there). */
     Map<String, String> tmpfs() {
         Map<String, String> mounts = new LinkedHashMap<>();

@@ -82,6 +82,7 @@ final class DockerSandboxContainer implements SandboxContainer {
         }
         String marker = UUID.randomUUID().toString();
         List<String> envList = new ArrayList<>();
+        ContainerSpec.SESSION_ENV.forEach(name -> envList.add(name + "=")); // the main session's scripts
         env.forEach((k, v) -> envList.add(k + "=" + v));
         envList.add(ExecCommands.MARKER_ENV + "=" + marker);
         Instant start = clock.instant();
@@ -181,6 +182,19 @@ final class DockerSandboxContainer implements SandboxContainer {
         }
         sessions.put(name, session);
         return session;
+    }
+
+    /**
+     * Attaches the default session to the container's main process, which must be the session
+     * supervisor ({@link ContainerSpec#applyToWithSession}); called before the container starts.
+     */
+    void attachMainSession() throws WorkspaceException {
+        sessions.put(DEFAULT_SESSION, ShellSession.attachMain(client, id, DEFAULT_SESSION, clock));
+    }
+
+    /** The session state directory of a named session. */
+    static String sessionStateDir(String name) {
+        return ShellSession.STATE_ROOT + name;
     }
 
     /**

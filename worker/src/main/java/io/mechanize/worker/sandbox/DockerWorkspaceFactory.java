@@ -203,15 +203,24 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         DockerClient client = engine.client();
         String id;
         try (CreateContainerCmd cmd = client.createContainerCmd(spec.image())) {
-            id = spec.applyTo(cmd).exec().getId();
+            id = spec.applyToWithSession(cmd, DockerSandboxContainer.sessionStateDir(SandboxContainer.DEFAULT_SESSION))
+                    .exec().getId();
         } catch (NotFoundException e) {
             throw new WorkspaceException("create", "image " + spec.image() + " is not present on the Docker engine; "
                     + "build it with: docker build -t " + spec.image() + " images/dev-env", e);
         } catch (DockerException e) {
             throw new WorkspaceException("create", "creating a container from " + spec.image() + " failed: " + e.getMessage(), e);
         }
-        SandboxContainer container = new DockerSandboxContainer(client, id, clock, network);
+        DockerSandboxContainer container = new DockerSandboxContainer(client, id, clock, network);
         held.put(id, container);
+        try {
+            // the default session's driver is the container's main process: attached to before it
+            // starts, so nothing it says is missed, and no exec is needed for it
+            container.attachMainSession();
+        } catch (WorkspaceException e) {
+            forget(container);
+            throw e;
+        }
         try {
             client.startContainerCmd(id).exec();
         } catch (DockerException e) {

@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One persistent shell session: a driver bash ({@code shell-driver.sh}) in one long-lived exec.
+ * One persistent shell session: a driver bash ({@code shell-driver.sh}) in one long-lived exec,
+ * or, for a workspace's first default session, in the container's main process.
  * Each request is written to its stdin; each command runs in its own process group, from the
  * session's saved working directory and exported variables, and saves them back; the driver
  * enforces the timeout and ends each command's stdout and stderr with a marker.
@@ -25,6 +26,7 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
     /** How long past a command's timeout the driver may take to answer before it counts as hung. */
     static final Duration GRACE = Duration.ofSeconds(5);
     private static final Duration LIVENESS_POLL = Duration.ofMillis(500);
+    private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
     static final String STATE_ROOT = "/tmp/.mechanize/sessions/";
 
     private final String name;
@@ -53,6 +55,17 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
         session.process = AttachedProcess.start(client, containerId,
                 List.of("bash", "--noprofile", "--norc", "-c", "eval \"$MZ_DRIVER\"", "mz-session", STATE_ROOT + name),
                 Map.of("MZ_DRIVER", Scripts.OBSERVE + Scripts.SHELL_DRIVER, "MZ_COMMAND", Scripts.SHELL_COMMAND), session);
+        return session;
+    }
+
+    /**
+     * The session whose driver is the container's main process ({@link ContainerSpec#MAIN_SUPERVISOR}),
+     * attached to before the container starts.
+     */
+    static ShellSession attachMain(DockerClient client, String containerId, String name, Clock clock)
+            throws WorkspaceException {
+        ShellSession session = new ShellSession(name, clock);
+        session.process = AttachedProcess.attachMain(client, containerId, ATTACH_TIMEOUT, session);
         return session;
     }
 

@@ -22,6 +22,11 @@ __mz_save() {
     fi
   done
   [ "$__mz_kind" = ok ] && [ -n "$__mz_to" ] || return 0
+  # a command that outlived its driver ($$ here) must not overwrite the state of the driver that
+  # replaced it, which may already be saving to the same file
+  local driver=
+  { read -r driver < "$__mz_S/driver.pid"; } 2>/dev/null
+  [ "$driver" = "$$" ] || { __mz_kind=orphaned; return 0; }
   local here=$PWD
   [ -n "$__mz_dir" ] && [ "$PWD" = "$__mz_start" ] && here=$__mz_prev
   { export -p; printf 'cd -- %q 2>/dev/null || cd -- /workspace\n' "$here"; } > "$__mz_S/$__mz_to" 2>/dev/null \
