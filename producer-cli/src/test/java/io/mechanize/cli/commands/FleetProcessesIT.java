@@ -133,6 +133,37 @@ class FleetProcessesIT {
     }
 
     @Test
+    void aWorkerPausedPastItsTimeoutsComesBackAndLosesNothing() throws Exception {
+        startWorker("pause-a");
+        startWorker("pause-b");
+        AtomicBoolean paused = new AtomicBoolean();
+        // SIGSTOP for longer than the session timeout (6 s here) and the transaction timeout
+        // (10 s): what a stopped VM or a very long GC pause does to a worker
+        Thread pauser = new Thread(() -> {
+            try {
+                signal(workers.get(0), "STOP");
+                Thread.sleep(15_000);
+                signal(workers.get(0), "CONT");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        List<SimulationEvent> events = runToCompletion(80, finished -> {
+            if (finished >= 10 && paused.compareAndSet(false, true)) {
+                pauser.start();
+            }
+        });
+        pauser.join();
+
+        assertExactlyOnceAndAllPassed(events, 80);
+        assertThat(workers.get(0).isAlive()).as("the paused worker carried on instead of exiting").isTrue();
+    }
+
+    private static void signal(Process p, String signal) throws Exception {
+        assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor()).isZero();
+    }
+
+    @Test
     void aBrokerRestartMidRunLosesNothingAndDoublesNothing() throws Exception {
         startWorker("restart-a");
         startWorker("restart-b");

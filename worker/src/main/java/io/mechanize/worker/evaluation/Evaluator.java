@@ -3,6 +3,7 @@ package io.mechanize.worker.evaluation;
 import static java.util.Objects.requireNonNull;
 
 import io.mechanize.schemas.avro.CriterionResult;
+import io.mechanize.schemas.avro.CriterionType;
 import io.mechanize.schemas.avro.EvaluationCriterion;
 import io.mechanize.schemas.avro.EvaluationMetrics;
 import io.mechanize.schemas.avro.ResourceLimits;
@@ -22,6 +23,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -64,14 +66,18 @@ public final class Evaluator {
         Instant start = clock.instant();
         List<CriterionResult> results = new ArrayList<>();
         TestTotals totals = new TestTotals();
+        // the final diff is the agent's work, taken before any criterion runs; when the first
+        // criterion is a command, the diff's helper becomes that command in the same exec
+        Optional<FirstCommand> first = criteria.isEmpty() ? Optional.empty() : diffThenCommand(criteria.getFirst());
+        String diff = first.isPresent() ? first.get().diff() : finalDiff();
         for (int i = 0; i < criteria.size(); i++) {
-            results.add(evaluate(criteria.get(i), i, totals));
+            results.add(i == 0 && first.isPresent() ? first.get().result() : evaluate(criteria.get(i), i, totals));
         }
         EvaluationMetrics metrics = summarize(results, Duration.between(start, clock.instant()));
         metrics.setTestsPassed(totals.passed);
         metrics.setTestsFailed(totals.failed);
         metrics.setResolved(totals.judged ? totals.resolved : null);
-        metrics.setFinalDiff(finalDiff());
+        metrics.setFinalDiff(diff);
         metrics.setDurationMs(Duration.between(start, clock.instant()).toMillis());
         return metrics;
     }
@@ -84,10 +90,44 @@ public final class Evaluator {
         boolean resolved = true;
     }
 
+    /** The first criterion's result and the final diff, from one exec. */
+    private record FirstCommand(CriterionResult result, String diff) {}
+
+    /**
+     * Takes the final diff and runs a COMMAND criterion in one exec (the diff's helper replies,
+     * then becomes {@code bash -c <command>}); empty when the criterion is of another type or
+     * invalid, or when the helper could not run, and then the criterion did not run either.
+     */
+    private Optional<FirstCommand> diffThenCommand(EvaluationCriterion criterion) throws WorkspaceException {
+        if (criterion.getType() != CriterionType.COMMAND || criterion.getCommand() == null
+                || criterion.getCommand().isBlank()) {
+            return Optional.empty();
+        }
+        int seconds = commandSeconds(criterion);
+        if (seconds <= 0) {
+            return Optional.empty();
+        }
+        Optional<Helper.Chained> chained = helper.callThenExec(DIFF_REQUEST, List.of("bash", "-c", criterion.getCommand()),
+                Duration.ofSeconds(seconds).plus(HELPER_TIMEOUT), DIFF_REPLY_BYTES, limits.getMaxOutputBytes());
+        if (chained.isEmpty()) {
+            log.info("the diff's helper did not run; the first criterion runs in an exec of its own");
+            return Optional.empty();
+        }
+        String name = criterion.getName() != null ? criterion.getName() : criterion.getType() + "#0";
+        return Optional.of(new FirstCommand(commandResult(criterion, name, chained.get().exec(), seconds),
+                diffOf(chained.get().reply())));
+    }
+
+    private static final Map<String, Object> DIFF_REQUEST =
+            Map.of("op", "diff", "base", SnapshotPlacement.PRISTINE_DIR, "cap", DIFF_CAP_BYTES);
+    private static final int DIFF_REPLY_BYTES = DIFF_CAP_BYTES * 6 + 65536;
+
     /** The diff of /workspace against the pristine snapshot copy, or null when there is none. */
     private String finalDiff() throws WorkspaceException {
-        HelperReply reply = helper.call(Map.of("op", "diff", "base", SnapshotPlacement.PRISTINE_DIR, "cap", DIFF_CAP_BYTES),
-                HELPER_TIMEOUT, DIFF_CAP_BYTES * 6 + 65536);
+        return diffOf(helper.call(DIFF_REQUEST, HELPER_TIMEOUT, DIFF_REPLY_BYTES));
+    }
+
+    private static String diffOf(HelperReply reply) {
         if (!reply.ok()) {
             log.info("no final diff: {}", reply.error());
             return null;
@@ -204,12 +244,20 @@ public final class Evaluator {
         if (criterion.getCommand() == null || criterion.getCommand().isBlank()) {
             return result(name, criterion, false, "criterion COMMAND has no command");
         }
-        int seconds = criterion.getTimeout() != null ? criterion.getTimeout() : limits.getDefaultTimeout();
+        int seconds = commandSeconds(criterion);
         if (seconds <= 0) {
             return result(name, criterion, false, "timeout must be > 0 seconds, was " + seconds);
         }
         ExecResult exec = container.exec(List.of("bash", "-c", criterion.getCommand()), null,
                 Duration.ofSeconds(seconds), limits.getMaxOutputBytes());
+        return commandResult(criterion, name, exec, seconds);
+    }
+
+    private int commandSeconds(EvaluationCriterion criterion) {
+        return criterion.getTimeout() != null ? criterion.getTimeout() : limits.getDefaultTimeout();
+    }
+
+    private static CriterionResult commandResult(EvaluationCriterion criterion, String name, ExecResult exec, int seconds) {
         String verdict = exec.timedOut() ? "timed out after " + seconds + "s" : "exit code " + exec.exitCode();
         return result(name, criterion, exec.succeeded(), verdict + outputTail(exec));
     }

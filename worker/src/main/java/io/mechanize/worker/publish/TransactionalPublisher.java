@@ -33,8 +33,14 @@ public final class TransactionalPublisher implements AutoCloseable {
 
     private static final int MAX_ATTEMPTS = 5;
 
-    private final KafkaProducer<byte[], byte[]> producer;
+    /** A producer fenced again this soon after being renewed is not renewed: another one has its id. */
+    private static final java.time.Duration MIN_RENEWAL_INTERVAL = java.time.Duration.ofMinutes(1);
+    private static final int TRANSACTION_TIMEOUT_MS = 10_000;
+
+    private final Properties props;
+    private KafkaProducer<byte[], byte[]> producer;
     private final FleetMetrics metrics;
+    private java.time.Instant lastRenewal = java.time.Instant.EPOCH;
 
     public TransactionalPublisher(Properties base, String transactionalId, FleetMetrics metrics) {
         Properties props = new Properties();
@@ -44,9 +50,10 @@ public final class TransactionalPublisher implements AutoCloseable {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         // a worker that dies mid-transaction holds back read_committed readers until this passes
-        props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
+        props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(TRANSACTION_TIMEOUT_MS));
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        this.props = props;
         this.producer = new KafkaProducer<>(props);
         this.metrics = metrics;
         producer.initTransactions();
@@ -56,8 +63,10 @@ public final class TransactionalPublisher implements AutoCloseable {
      * Sends {@code records} and commits {@code offsets} atomically. A transient broker failure
      * (a timeout, a leader moving, a broker restarting) aborts and retries the whole transaction
      * with the same records, a few times with backoff; a fatal one (this producer fenced by a
-     * newer one, an authorization failure) is rethrown: the caller must then stop, and the
-     * commands will run again on whichever worker owns their partitions.
+     * newer one twice within a minute, an authorization failure) is rethrown: the caller must then
+     * stop, and the commands will run again on whichever worker owns their partitions. A producer
+     * fenced once (the worker paused past the transaction timeout) is replaced and the transaction
+     * sent again.
      */
     public void publish(List<ProducerRecord<byte[], byte[]>> records, Map<TopicPartition, OffsetAndMetadata> offsets,
             Supplier<ConsumerGroupMetadata> group) {
@@ -85,7 +94,10 @@ public final class TransactionalPublisher implements AutoCloseable {
                 metrics.recordTransaction(false);
                 abortQuietly(e);
                 throw new GroupChangedException(e);
-            } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
+            } catch (ProducerFencedException | InvalidProducerEpochException e) {
+                metrics.recordTransaction(false);
+                renewAfterFence(e); // then the same transaction again, with the new producer
+            } catch (OutOfOrderSequenceException
                     | AuthorizationException | UnsupportedVersionException | IllegalStateException e) {
                 metrics.recordTransaction(false);
                 throw e;
@@ -99,6 +111,32 @@ public final class TransactionalPublisher implements AutoCloseable {
             }
         }
         throw last;
+    }
+
+    /**
+     * This producer's epoch is gone: the coordinator aborted its transaction after the timeout
+     * (the worker was paused longer than that: a stopped VM, a long GC) or another producer took
+     * the transactional id. The aborted transaction left nothing visible, so a new producer may
+     * send the same records and offsets; the offsets still carry the consumer's group generation,
+     * so they are refused if the partitions moved meanwhile. Fenced again within a minute, the
+     * worker gives up: another worker has its id.
+     */
+    private void renewAfterFence(KafkaException fenced) {
+        java.time.Instant now = java.time.Instant.now();
+        if (java.time.Duration.between(lastRenewal, now).compareTo(MIN_RENEWAL_INTERVAL) < 0) {
+            throw fenced;
+        }
+        lastRenewal = now;
+        log.warn("the transactional producer was fenced ({}): a pause longer than the {} ms transaction timeout, or "
+                + "another worker with this id; starting a new producer and sending the transaction again",
+                fenced.toString(), TRANSACTION_TIMEOUT_MS);
+        try {
+            producer.close(java.time.Duration.ZERO);
+        } catch (KafkaException e) {
+            log.debug("closing the fenced producer failed: {}", e.toString());
+        }
+        producer = new KafkaProducer<>(props);
+        producer.initTransactions();
     }
 
     /** commitTransaction may time out while the broker is away; retrying it is safe. */

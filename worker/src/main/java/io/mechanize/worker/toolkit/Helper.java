@@ -52,6 +52,62 @@ public final class Helper {
         return interpret(exec, timeout);
     }
 
+    /** A helper reply and the exec of the command the helper became after replying. */
+    public record Chained(HelperReply reply, ExecResult exec) {}
+
+    private static final java.util.regex.Pattern FRAME = java.util.regex.Pattern.compile("\u001emz-reply (\\d+)\u001e");
+
+    /**
+     * Runs one request, then, in the same exec, {@code argv}: the helper prints its reply framed
+     * by length and replaces itself with {@code argv}, so the exec's exit code, reported by the
+     * engine, is the command's. Empty when the helper did not get as far as replying (no python
+     * in the image, say): then {@code argv} did not run either.
+     *
+     * @param timeout for the request and the command together
+     * @param maxOutputBytes how much of the command's own output is wanted; the stream is capped
+     *     so that the reply always survives in the kept head
+     */
+    public java.util.Optional<Chained> callThenExec(Map<String, ?> request, List<String> argv, Duration timeout,
+            int maxReplyBytes, int maxOutputBytes) throws WorkspaceException {
+        Map<String, Object> chained = new java.util.LinkedHashMap<>(request);
+        chained.put("then_exec", argv);
+        byte[] stdin;
+        try {
+            stdin = JSON.writeValueAsBytes(chained);
+        } catch (IOException e) {
+            throw new UncheckedIOException("a helper request could not be written as JSON", e);
+        }
+        long cap = 2L * ((long) maxReplyBytes + maxOutputBytes + 64);
+        ExecResult exec = container.exec(List.of("python3", "-c", SOURCE), Map.of(), stdin, timeout,
+                (int) Math.min(Integer.MAX_VALUE - 8, cap));
+        return split(exec);
+    }
+
+    /** Takes the framed reply off the front of the exec's stdout; what follows is the command's. */
+    static java.util.Optional<Chained> split(ExecResult exec) {
+        String text = exec.stdout().text();
+        var frame = FRAME.matcher(text);
+        if (!frame.lookingAt()) {
+            return java.util.Optional.empty();
+        }
+        int length = Integer.parseInt(frame.group(1));
+        int end = frame.end() + length;
+        if (end > text.length()) {
+            return java.util.Optional.empty();
+        }
+        HelperReply reply;
+        try {
+            reply = HelperReply.of(JSON.readTree(text.substring(frame.end(), end)));
+        } catch (IOException e) {
+            reply = HelperReply.failed("the in-container helper replied with something that is not JSON", false);
+        }
+        var stdout = exec.stdout();
+        var rest = new io.mechanize.worker.sandbox.CappedOutput(text.substring(end),
+                Math.max(0, stdout.totalBytes() - end), stdout.truncated());
+        return java.util.Optional.of(new Chained(reply,
+                new ExecResult(exec.exitCode(), rest, exec.stderr(), exec.timedOut(), exec.duration())));
+    }
+
     static HelperReply interpret(ExecResult exec, Duration timeout) {
         if (exec.timedOut()) {
             return HelperReply.failed("the operation took longer than " + timeout.toSeconds() + "s and was stopped", true);

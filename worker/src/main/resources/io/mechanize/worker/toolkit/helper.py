@@ -2,7 +2,7 @@
 # {"op": ..., ...}; stdout: one JSON reply {"ok": true, ...} or {"ok": false, "error": ...,
 # "escape": bool}. Every path is resolved here, inside the container, where the agent's
 # symlinks are; anything that resolves outside /workspace is refused.
-import base64, json, os, re, stat, subprocess, sys, tempfile, difflib
+import base64, json, os, re, signal, stat, subprocess, sys, tempfile, difflib
 
 ROOT = "/workspace"
 SKIP_DIRS = {".git", "__pycache__", ".pytest_cache"}
@@ -397,7 +397,9 @@ OPS = {n[3:]: f for n, f in list(globals().items()) if n.startswith("op_")}
 
 
 def main():
+    cwd = os.getcwd()
     q = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    then = q.get("then_exec")
     try:
         reply = OPS[q["op"]](q)
         reply.setdefault("ok", True)
@@ -406,7 +408,23 @@ def main():
     except OSError as e:
         reply = {"ok": False, "error": "%s: %s" % (e.strerror, rel(e.filename) if e.filename else ""),
                  "no_space": e.errno == 28}
-    sys.stdout.write(json.dumps(reply))
+    except Exception as e:
+        if not then:
+            raise
+        reply = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
+    if not then:
+        sys.stdout.write(json.dumps(reply))
+        return
+    # the reply framed by its length, then this process becomes the given command (an evaluation
+    # criterion), whose exit code the engine reports as the exec's: no second exec for it
+    data = json.dumps(reply)
+    sys.stdout.write("\x1emz-reply %d\x1e" % len(data) + data)
+    sys.stdout.flush()
+    os.chdir(cwd)
+    for name in ("SIGPIPE", "SIGXFSZ"):  # python ignores these; an ignored signal stays ignored across exec
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    os.execvp(then[0], then)
 
 
 main()

@@ -59,6 +59,39 @@ class EvaluatorTest {
     }
 
     @Test
+    void aFirstCommandRunsInTheExecThatTakesTheDiffAndKeepsItsOwnExitCodeAndOutput() throws Exception {
+        String reply = "{\"ok\": true, \"output\": \"diff -u a/x b/x\\n\", \"truncated\": false}";
+        String stdout = "\036mz-reply " + reply.length() + "\036" + reply + "tests ran\nFAILED\n";
+        List<List<String>> ran = new ArrayList<>();
+        SandboxContainer fake = fake(ran, new ExecResult(3, out(stdout), out("boom\n"), false, Duration.ZERO));
+
+        EvaluationMetrics metrics = new Evaluator(fake, ResourceLimits.newBuilder().build(), fixedClock())
+                .evaluate(List.of(command("first", "make test")));
+
+        assertThat(ran).as("one exec: the helper, which became the command").hasSize(1);
+        assertThat(ran.getFirst().getFirst()).isEqualTo("python3");
+        CriterionResult first = metrics.getCriteriaResults().getFirst();
+        assertThat(first.getPassed()).isFalse();
+        assertThat(first.getDetail()).startsWith("exit code 3").contains("tests ran\nFAILED").contains("boom")
+                .doesNotContain("mz-reply").doesNotContain("truncated");
+        assertThat(metrics.getFinalDiff()).isEqualTo("diff -u a/x b/x\n");
+    }
+
+    @Test
+    void whenTheHelperCannotRunTheFirstCommandStillRunsOnItsOwn() throws Exception {
+        List<List<String>> ran = new ArrayList<>();
+        // no framed reply: python is missing from the image (exit 127), so the command never ran
+        SandboxContainer fake = fake(ran, new ExecResult(127, CappedOutput.empty(), out("python3: not found"), false,
+                Duration.ZERO));
+
+        EvaluationMetrics metrics = new Evaluator(fake, ResourceLimits.newBuilder().build(), fixedClock())
+                .evaluate(List.of(command("first", "true")));
+
+        assertThat(ran).extracting(List::getFirst).containsExactly("python3", "python3", "bash");
+        assertThat(metrics.getFinalDiff()).isNull();
+    }
+
+    @Test
     void aTimedOutCommandFails() throws Exception {
         SandboxContainer fake = fake(new ArrayList<>(), new ExecResult(-1, CappedOutput.empty(), out("slow"), true, Duration.ofSeconds(3)));
         EvaluationMetrics metrics = new Evaluator(fake, ResourceLimits.newBuilder().build(), fixedClock())

@@ -237,6 +237,54 @@ class ToolsIT {
     }
 
     @Test
+    void aFirstCommandCriterionSharesTheDiffsExecAndKeepsItsExitCodeDirectoryAndSignals() throws Exception {
+        Workspace ws = fx.create("eval-first", InlineSnapshot.newBuilder().setFiles(Map.of("a.txt", "one\n")).build());
+        try (ws) {
+            fx.run(ws, edit("a.txt", "write").setContent("two\n").build());
+            // the command writes a file: the diff, taken before it runs, does not show it
+            String probe = "pwd; echo err >&2; touch made-by-criterion.txt; yes | head -n 1 > /dev/null; "
+                    + "exit $(( ${PIPESTATUS[0]} == 141 ? 0 : 5 ))";
+            String since = engineTime();
+            EvaluationMetrics passed = ws.evaluate(List.of(EvaluationCriterion.newBuilder()
+                    .setType(CriterionType.COMMAND).setName("probe").setCommand(probe).build()));
+            assertThat(execStarts(ws, since, engineTime())).as("the diff and the command in one exec").isEqualTo(1);
+            CriterionResult result = passed.getCriteriaResults().getFirst();
+            assertThat(result.getPassed()).as("exit 0 only if SIGPIPE killed yes, as in a shell of its own: "
+                    + result.getDetail()).isTrue();
+            assertThat(result.getDetail()).startsWith("exit code 0").contains("/workspace").contains("err")
+                    .doesNotContain("mz-reply");
+            assertThat(passed.getFinalDiff()).contains("-one\n+two").doesNotContain("made-by-criterion");
+
+            EvaluationMetrics failed = ws.evaluate(List.of(EvaluationCriterion.newBuilder()
+                    .setType(CriterionType.COMMAND).setCommand("exit 4").build(),
+                    EvaluationCriterion.newBuilder().setType(CriterionType.FILE_EXISTS).setFilePath("made-by-criterion.txt")
+                            .build()));
+            assertThat(failed.getCriteriaResults()).extracting(CriterionResult::getPassed).containsExactly(false, true);
+            assertThat(failed.getCriteriaResults().getFirst().getDetail()).startsWith("exit code 4");
+            assertThat(failed.getFinalDiff()).contains("made-by-criterion.txt");
+        }
+    }
+
+    private static String engineTime() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() + "." + String.format("%09d", now.getNano());
+    }
+
+    /** How many execs the engine started in the workspace's container between two times (its event log). */
+    private int execStarts(Workspace ws, String since, String until) throws Exception {
+        List<com.github.dockerjava.api.model.Event> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        fx.engine.client().eventsCmd().withContainerFilter(ws.containerId()).withEventFilter("exec_start")
+                .withSince(since).withUntil(until)
+                .exec(new com.github.dockerjava.api.async.ResultCallback.Adapter<com.github.dockerjava.api.model.Event>() {
+                    @Override
+                    public void onNext(com.github.dockerjava.api.model.Event event) {
+                        events.add(event);
+                    }
+                }).awaitCompletion(10, java.util.concurrent.TimeUnit.SECONDS);
+        return events.size();
+    }
+
+    @Test
     void archiveGitAndImageSnapshotsArePlaced(@TempDir Path dir) throws Exception {
         Path src = Files.createDirectories(dir.resolve("src/pkg"));
         Files.writeString(src.resolve("mod.py"), "X = 1\n");
