@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.consumer.CommitFailedException;
@@ -37,12 +38,24 @@ public final class TransactionalPublisher implements AutoCloseable {
     private static final java.time.Duration MIN_RENEWAL_INTERVAL = java.time.Duration.ofMinutes(1);
     private static final int TRANSACTION_TIMEOUT_MS = 10_000;
 
-    private final Properties props;
-    private KafkaProducer<byte[], byte[]> producer;
+    private final Supplier<Producer<byte[], byte[]>> producers;
+    private Producer<byte[], byte[]> producer;
     private final FleetMetrics metrics;
     private java.time.Instant lastRenewal = java.time.Instant.EPOCH;
 
     public TransactionalPublisher(Properties base, String transactionalId, FleetMetrics metrics) {
+        this(producerFactory(base, transactionalId), metrics);
+    }
+
+    /** With {@code producers} making each (transactional) producer: a new one after a fence. */
+    TransactionalPublisher(Supplier<Producer<byte[], byte[]>> producers, FleetMetrics metrics) {
+        this.producers = producers;
+        this.metrics = metrics;
+        this.producer = producers.get();
+        producer.initTransactions();
+    }
+
+    private static Supplier<Producer<byte[], byte[]>> producerFactory(Properties base, String transactionalId) {
         Properties props = new Properties();
         props.putAll(base);
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
@@ -53,10 +66,7 @@ public final class TransactionalPublisher implements AutoCloseable {
         props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(TRANSACTION_TIMEOUT_MS));
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        this.props = props;
-        this.producer = new KafkaProducer<>(props);
-        this.metrics = metrics;
-        producer.initTransactions();
+        return () -> new KafkaProducer<>(props);
     }
 
     /**
@@ -135,7 +145,7 @@ public final class TransactionalPublisher implements AutoCloseable {
         } catch (KafkaException e) {
             log.debug("closing the fenced producer failed: {}", e.toString());
         }
-        producer = new KafkaProducer<>(props);
+        producer = producers.get();
         producer.initTransactions();
     }
 
