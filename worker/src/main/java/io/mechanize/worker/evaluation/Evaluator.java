@@ -108,7 +108,7 @@ public final class Evaluator {
             return Optional.empty();
         }
         Optional<Helper.Chained> chained = helper.callThenExec(DIFF_REQUEST, List.of("bash", "-c", criterion.getCommand()),
-                Duration.ofSeconds(seconds).plus(HELPER_TIMEOUT), DIFF_REPLY_BYTES, limits.getMaxOutputBytes());
+                HELPER_TIMEOUT, Duration.ofSeconds(seconds), DIFF_REPLY_BYTES, limits.getMaxOutputBytes());
         if (chained.isEmpty()) {
             log.info("the diff's helper did not run; the first criterion runs in an exec of its own");
             return Optional.empty();

@@ -55,6 +55,8 @@ public final class Helper {
     /** A helper reply and the exec of the command the helper became after replying. */
     public record Chained(HelperReply reply, ExecResult exec) {}
 
+    /** What python may take to start and reply on a loaded machine, on top of the request's budget. */
+    private static final Duration START_MARGIN = Duration.ofSeconds(30);
     private static final java.util.regex.Pattern FRAME = java.util.regex.Pattern.compile("\u001emz-reply (\\d+)\u001e");
 
     /**
@@ -63,14 +65,19 @@ public final class Helper {
      * engine, is the command's. Empty when the helper did not get as far as replying (no python
      * in the image, say): then {@code argv} did not run either.
      *
-     * @param timeout for the request and the command together
+     * @param requestBudget how long the request may take; past it the helper replies with an
+     *     error and the command still runs
+     * @param commandTimeout the command's own timeout; the exec's is both plus a margin for
+     *     python's start on a loaded machine
      * @param maxOutputBytes how much of the command's own output is wanted; the stream is capped
      *     so that the reply always survives in the kept head
      */
-    public java.util.Optional<Chained> callThenExec(Map<String, ?> request, List<String> argv, Duration timeout,
-            int maxReplyBytes, int maxOutputBytes) throws WorkspaceException {
+    public java.util.Optional<Chained> callThenExec(Map<String, ?> request, List<String> argv, Duration requestBudget,
+            Duration commandTimeout, int maxReplyBytes, int maxOutputBytes) throws WorkspaceException {
         Map<String, Object> chained = new java.util.LinkedHashMap<>(request);
         chained.put("then_exec", argv);
+        chained.put("then_budget_s", Math.max(1, requestBudget.toSeconds()));
+        Duration timeout = requestBudget.plus(commandTimeout).plus(START_MARGIN);
         byte[] stdin;
         try {
             stdin = JSON.writeValueAsBytes(chained);

@@ -8,6 +8,10 @@ ROOT = "/workspace"
 SKIP_DIRS = {".git", "__pycache__", ".pytest_cache"}
 
 
+class OutOfTime(Exception):
+    """A request past its time budget (not an OSError, unlike TimeoutError)."""
+
+
 class Refused(Exception):
     def __init__(self, message, escape=False):
         super().__init__(message)
@@ -400,6 +404,13 @@ def main():
     cwd = os.getcwd()
     q = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     then = q.get("then_exec")
+    if then and q.get("then_budget_s"):
+        # the request has its own time budget: past it, the reply is an error and the command
+        # still runs with the whole of its own timeout (the exec's timeout covers both)
+        def out_of_time(signum, frame):
+            raise OutOfTime("the operation took longer than %ss and was stopped" % q["then_budget_s"])
+        signal.signal(signal.SIGALRM, out_of_time)
+        signal.alarm(int(q["then_budget_s"]))
     try:
         reply = OPS[q["op"]](q)
         reply.setdefault("ok", True)
@@ -411,7 +422,10 @@ def main():
     except Exception as e:
         if not then:
             raise
-        reply = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
+        reply = {"ok": False, "error": str(e) if isinstance(e, OutOfTime) else "%s: %s" % (type(e).__name__, e)}
+    if then:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
     if not then:
         sys.stdout.write(json.dumps(reply))
         return

@@ -265,6 +265,21 @@ class ToolsIT {
         }
     }
 
+    @Test
+    void aHelperRequestPastItsBudgetRepliesWithAnErrorAndTheCommandStillRuns() throws Exception {
+        // a second handle on the tools workspace's container: never closed, that would remove it
+        var container = new DockerSandboxContainer(fx.engine.client(), tools.containerId(), java.time.Clock.systemUTC());
+        long started = System.nanoTime();
+        var chained = new io.mechanize.worker.toolkit.Helper(container).callThenExec(
+                Map.of("op", "run", "argv", List.of("sleep", "20"), "cap", 1000), List.of("bash", "-c", "echo ran; exit 3"),
+                java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(30), 65536, 65536).orElseThrow();
+        assertThat(chained.reply().ok()).isFalse();
+        assertThat(chained.reply().error()).contains("took longer than 1s");
+        assertThat(chained.exec().exitCode()).isEqualTo(3);
+        assertThat(chained.exec().stdout().text()).isEqualTo("ran\n");
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofSeconds(15));
+    }
+
     private static String engineTime() {
         java.time.Instant now = java.time.Instant.now();
         return now.getEpochSecond() + "." + String.format("%09d", now.getNano());
