@@ -352,6 +352,16 @@ public final class CommandLoop implements Runnable {
             out.addAll(c.records());
         }
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>(offsets.committable());
+        // every partition whose results go out commits its offset too, moved or not: the offsets
+        // carry the group generation, so a worker the group has dropped cannot commit results
+        for (Completion c : kept) {
+            if (c.sourcePartition().isPresent() && !commit.containsKey(c.source())) {
+                Long at = offsets.current(c.source());
+                if (at != null) {
+                    commit.put(c.source(), new OffsetAndMetadata(at));
+                }
+            }
+        }
         commit.keySet().retainAll(owned);
         try {
             if (!commit.isEmpty() && group.generationId() < 0) {

@@ -42,6 +42,16 @@ public final class OffsetTracker {
         return out;
     }
 
+    /** The offset that may be committed for {@code tp} now (moved or not), or null for a partition not seen. */
+    public Long current(TopicPartition tp) {
+        Long next = nextAfterSeen.get(tp);
+        if (next == null) {
+            return null;
+        }
+        TreeSet<Long> set = pending.get(tp);
+        return set == null || set.isEmpty() ? next : set.first();
+    }
+
     /** Records that {@code offsets} were committed (in a transaction that succeeded). */
     public void committed(Map<TopicPartition, OffsetAndMetadata> offsets) {
         offsets.forEach((tp, om) -> lastCommitted.merge(tp, om.offset(), Math::max));

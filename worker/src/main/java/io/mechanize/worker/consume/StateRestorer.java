@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
 public final class StateRestorer {
     private static final Logger log = LoggerFactory.getLogger(StateRestorer.class);
     private static final Duration READ_LIMIT = Duration.ofSeconds(60);
+    /** The transaction timeout (10 s) and the coordinator's scan for timed-out transactions (10 s), and some. */
+    private static final Duration SETTLE_LIMIT = Duration.ofSeconds(30);
 
     private final Properties props;
     private final AvroDeserializer<WorkspaceState> states;
@@ -53,7 +55,7 @@ public final class StateRestorer {
         try (var consumer = new KafkaConsumer<byte[], byte[]>(props)) {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            Map<TopicPartition, Long> end = settledEnd(consumer, partitions);
             long deadline = System.nanoTime() + READ_LIMIT.toNanos();
             while (!reachedEnd(consumer, end)) {
                 if (System.nanoTime() > deadline) {
@@ -76,6 +78,47 @@ public final class StateRestorer {
             }
         }
         return new ArrayList<>(latest.values());
+    }
+
+    /**
+     * The end to read to: the last stable offset once every transaction that was open on these
+     * partitions when the restore began has ended. One of them may be the previous owner's, paused
+     * (a stopped VM, a long GC) after its offsets were accepted and before its commit: it can still
+     * commit when it wakes, and a state read without it would run its commands a second time. The
+     * coordinator aborts such a transaction after the transaction timeout, so the wait is bounded.
+     */
+    private Map<TopicPartition, Long> settledEnd(KafkaConsumer<byte[], byte[]> committedReader,
+            List<TopicPartition> partitions) {
+        Properties raw = new Properties();
+        raw.putAll(props);
+        raw.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        Map<TopicPartition, Long> written;
+        try (var reader = new KafkaConsumer<byte[], byte[]>(raw)) {
+            written = reader.endOffsets(partitions);
+        }
+        long deadline = System.nanoTime() + SETTLE_LIMIT.toNanos();
+        boolean waited = false;
+        while (true) {
+            Map<TopicPartition, Long> stable = committedReader.endOffsets(partitions);
+            List<TopicPartition> open = partitions.stream().filter(tp -> stable.get(tp) < written.get(tp)).toList();
+            if (open.isEmpty()) {
+                if (waited) {
+                    log.info("the transactions open on {} when they came here have ended", partitions);
+                }
+                return stable;
+            }
+            if (System.nanoTime() > deadline) {
+                log.warn("transactions on {} still open after {}: restoring without them", open, SETTLE_LIMIT);
+                return stable;
+            }
+            waited = true;
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return stable;
+            }
+        }
     }
 
     private static boolean reachedEnd(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {

@@ -48,4 +48,17 @@ class OffsetTrackerTest {
         assertThat(tracker.isPending(P0, 3)).isFalse();
         assertThat(tracker.committable()).isEmpty();
     }
+
+    @Test
+    void theCurrentOffsetIsKnownEvenWhenItHasNotMoved() {
+        OffsetTracker tracker = new OffsetTracker();
+        assertThat(tracker.current(P0)).isNull();
+        tracker.started(P0, 5);
+        tracker.started(P0, 10);
+        tracker.finished(P0, 10);
+        tracker.committed(tracker.committable());
+
+        assertThat(tracker.committable()).as("nothing moved").doesNotContainKey(P0);
+        assertThat(tracker.current(P0)).as("but a transaction with a result of P0 still commits it").isEqualTo(5);
+    }
 }
