@@ -23,13 +23,16 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
@@ -78,8 +81,8 @@ public final class CommandLoop implements Runnable {
      * and still queued on a lane when its partition went away must not run: the new owner (maybe
      * this worker again, re-reading from the committed offset) runs it.
      */
-    private final java.util.concurrent.ConcurrentHashMap<TopicPartition, Integer> epochs =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<TopicPartition, Integer> epochs =
+            new ConcurrentHashMap<>();
     private final OffsetTracker offsets = new OffsetTracker();
     /** Completions whose transaction the group refused: published again after the rejoin (see {@link #hold}). */
     private final List<Completion> held = new ArrayList<>();
@@ -90,10 +93,10 @@ public final class CommandLoop implements Runnable {
      * not started, so the next owner runs them without waiting for this worker to work through
      * its backlog; commands already running finish and are published.
      */
-    private final Set<TopicPartition> draining = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<TopicPartition> draining = ConcurrentHashMap.newKeySet();
     /** Per partition, commands that passed the draining check and have not yet handed in their completion. */
-    private final java.util.concurrent.ConcurrentHashMap<TopicPartition, java.util.concurrent.atomic.AtomicInteger>
-            running = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<TopicPartition, AtomicInteger>
+            running = new ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final LagSampler lag;
     private volatile boolean stopping;
@@ -136,7 +139,7 @@ public final class CommandLoop implements Runnable {
                     }
                     batch = ConsumerRecords.empty(); // a command finished: publish it now
                 }
-                Set<TopicPartition> deferred = new java.util.HashSet<>();
+                Set<TopicPartition> deferred = new HashSet<>();
                 for (ConsumerRecord<byte[], byte[]> record : batch) {
                     TopicPartition tp = new TopicPartition(record.topic(), record.partition());
                     if (!deferred.contains(tp) && !accept(tp, record)) {
@@ -247,7 +250,7 @@ public final class CommandLoop implements Runnable {
 
     /** Runs on the workspace's lane. */
     private void runCommand(TopicPartition tp, int epoch, InboundCommand in, ConsumerRecord<byte[], byte[]> record) {
-        var count = running.computeIfAbsent(tp, p -> new java.util.concurrent.atomic.AtomicInteger());
+        var count = running.computeIfAbsent(tp, p -> new AtomicInteger());
         count.incrementAndGet(); // before the draining check: a hand-over waits for every command that passed it
         try {
             if (draining.contains(tp)) {

@@ -144,10 +144,8 @@ class CommandHandlerTest {
         log.add(aBatch("ws-1", 7, "echo rejected-gap"));
         log.add(anEvaluate("ws-1", 2));
         log.add(aBatch("ws-1", 3, "echo three"));
-        table.restore(io.mechanize.schemas.avro.WorkspaceState.newBuilder()
-                .setWorkspaceId("ws-1").setRunId("run-1").setStatus(WorkspaceStatus.ACTIVE)
-                .setOwnerWorker("worker-dead").setContainerId("gone").setCreatePartition(0).setCreateOffset(100)
-                .setLastAppliedSeq(3).setLastAppliedOffset(104).setUpdatedAt(Instant.EPOCH).build());
+        table.restore(io.mechanize.schemas.avro.WorkspaceState.newBuilder(stateOf("worker-dead", 100, 3, 104))
+                .setContainerId("gone").build());
 
         var outcome = handler.handle(inbound(aBatch("ws-1", 4, "echo four"), 105));
 
@@ -169,10 +167,7 @@ class CommandHandlerTest {
         assertThat(stale.newState()).isEmpty();
         assertThat(stale.movedAway()).as("left to the next owner, not answered").isTrue();
         assertThat(factory.closed).as("its own container is removed").containsExactly("ws-1");
-        var restored = io.mechanize.schemas.avro.WorkspaceState.newBuilder()
-                .setWorkspaceId("ws-1").setRunId("run-1").setStatus(WorkspaceStatus.ACTIVE)
-                .setOwnerWorker("worker-2").setCreatePartition(0).setCreateOffset(0)
-                .setLastAppliedSeq(3).setLastAppliedOffset(3).setUpdatedAt(Instant.EPOCH).build();
+        var restored = stateOf("worker-2", 0, 3, 3);
         table.restore(restored);
 
         handler.forgetLeftBy("ws-1", stale);
@@ -194,10 +189,7 @@ class CommandHandlerTest {
     void aRebuildWhosePartitionIsReleasedAtTheLastMomentRemovesItsContainerAndFreesItsSlot() throws Exception {
         log.add(aCreate("ws-1"));
         log.add(aBatch("ws-1", 1, "echo one"));
-        table.restore(io.mechanize.schemas.avro.WorkspaceState.newBuilder()
-                .setWorkspaceId("ws-1").setRunId("run-1").setStatus(WorkspaceStatus.ACTIVE)
-                .setOwnerWorker("worker-dead").setCreatePartition(0).setCreateOffset(100)
-                .setLastAppliedSeq(1).setLastAppliedOffset(101).setUpdatedAt(Instant.EPOCH).build());
+        table.restore(stateOf("worker-dead", 100, 1, 101));
 
         // the revocation lands between the ownership check and the container being attached
         var outcome = handler.handle(inbound(aBatch("ws-1", 2, "echo two"), 102), () -> {
@@ -237,10 +229,7 @@ class CommandHandlerTest {
 
     @Test
     void aWorkspaceWhoseHistoryIsGoneFailsWithTheReason() throws Exception {
-        table.restore(io.mechanize.schemas.avro.WorkspaceState.newBuilder()
-                .setWorkspaceId("ws-1").setRunId("run-1").setStatus(WorkspaceStatus.ACTIVE)
-                .setOwnerWorker("worker-dead").setCreatePartition(0).setCreateOffset(100)
-                .setLastAppliedSeq(1).setLastAppliedOffset(101).setUpdatedAt(Instant.EPOCH).build());
+        table.restore(stateOf("worker-dead", 100, 1, 101));
 
         var outcome = handler.handle(inbound(aBatch("ws-1", 2, "echo"), 102));
 
@@ -271,6 +260,15 @@ class CommandHandlerTest {
         assertThat(factory.closed).containsExactly("ws-1");
         assertThat(permits.availablePermits()).isEqualTo(2);
         assertThat(table.get("ws-1")).isEmpty();
+    }
+
+    /** ws-1 as the state topic holds it: active, created on partition 0, applied up to {@code seq} at {@code offset}. */
+    private static io.mechanize.schemas.avro.WorkspaceState stateOf(String owner, long createOffset, long seq,
+            long offset) {
+        return io.mechanize.schemas.avro.WorkspaceState.newBuilder()
+                .setWorkspaceId("ws-1").setRunId("run-1").setStatus(WorkspaceStatus.ACTIVE)
+                .setOwnerWorker(owner).setCreatePartition(0).setCreateOffset(createOffset)
+                .setLastAppliedSeq(seq).setLastAppliedOffset(offset).setUpdatedAt(Instant.EPOCH).build();
     }
 
     private static Object body(CommandOutcome outcome, int index) {
