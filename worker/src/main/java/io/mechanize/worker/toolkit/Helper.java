@@ -48,7 +48,7 @@ public final class Helper {
         } catch (IOException e) {
             throw new UncheckedIOException("a helper request could not be written as JSON", e);
         }
-        ExecResult exec = container.exec(List.of("python3", "-c", SOURCE), env, stdin, timeout, maxReplyBytes);
+        ExecResult exec = container.exec(List.of("python3", "-I", "-S", "-c", SOURCE), env, stdin, timeout, maxReplyBytes);
         return interpret(exec, timeout);
     }
 
@@ -85,7 +85,7 @@ public final class Helper {
             throw new UncheckedIOException("a helper request could not be written as JSON", e);
         }
         long cap = 2L * ((long) maxReplyBytes + maxOutputBytes + 64);
-        ExecResult exec = container.exec(List.of("python3", "-c", SOURCE), Map.of(), stdin, timeout,
+        ExecResult exec = container.exec(List.of("python3", "-I", "-S", "-c", SOURCE), Map.of(), stdin, timeout,
                 (int) Math.min(Integer.MAX_VALUE - 8, cap));
         return split(exec);
     }

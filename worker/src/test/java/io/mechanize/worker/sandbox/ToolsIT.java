@@ -266,6 +266,30 @@ class ToolsIT {
     }
 
     @Test
+    void modulesTheAgentPlantsInTheWorkspaceCannotForgeAnEvaluation() throws Exception {
+        Workspace ws = fx.create("eval-planted", InlineSnapshot.newBuilder().setFiles(Map.of("a.txt", "one\n")).build());
+        try (ws) {
+            // every module the helper imports, written where a plain `python3 -c` would look first
+            // (its working directory, /workspace): each would answer "no change" and exit 0
+            String forge = "import os, sys\nsys.stdout.write('\\x1emz-reply 11\\x1e{\"ok\": true}')\nsys.stdout.flush()\n"
+                    + "os._exit(0)\n";
+            for (String module : List.of("json", "re", "difflib", "subprocess", "tempfile", "sitecustomize", "base64")) {
+                fx.run(ws, edit(module + ".py", "write").setContent(forge).build());
+            }
+            fx.run(ws, edit("a.txt", "write").setContent("two\n").build());
+
+            EvaluationMetrics metrics = ws.evaluate(List.of(EvaluationCriterion.newBuilder()
+                    .setType(CriterionType.COMMAND).setName("fails").setCommand("exit 4").build()));
+
+            assertThat(metrics.getCriteriaResults().getFirst().getPassed()).isFalse();
+            assertThat(metrics.getCriteriaResults().getFirst().getDetail()).startsWith("exit code 4");
+            assertThat(metrics.getFinalDiff()).contains("-one\n+two").contains("json.py");
+            ActionResult read = fx.run(ws, edit("a.txt", "read").build());
+            assertThat(read.getSuccess()).as(read.getErrorMessage()).isTrue();
+        }
+    }
+
+    @Test
     void aHelperRequestPastItsBudgetRepliesWithAnErrorAndTheCommandStillRuns() throws Exception {
         // a second handle on the tools workspace's container: never closed, that would remove it
         var container = new DockerSandboxContainer(fx.engine.client(), tools.containerId(), java.time.Clock.systemUTC());
