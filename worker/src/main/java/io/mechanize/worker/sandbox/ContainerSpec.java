@@ -226,13 +226,18 @@ public record ContainerSpec(
      * killed it, say) it prints {@link AttachedProcess#MAIN_ENDED} and sleeps: the container
      * stays, and the worker starts the next session by exec. {@code $1} is the session's state
      * directory; the driver's scripts come in the environment, which the driver clears before any
-     * command runs (and every exec blanks, see {@link #SESSION_ENV}).
+     * command runs (and every exec blanks, see {@link #SESSION_ENV}). Before the driver, one
+     * {@code mkdir} makes the session's state directory, the usage probe's directory and the
+     * empty pristine copy of an empty snapshot (the directories the driver would otherwise make one
+     * fork each), so that a workspace with an empty snapshot needs no command at all to be ready
+     * ({@link SandboxContainer#readyForEmptySnapshot}).
      */
     static final String MAIN_SUPERVISOR = """
+            mkdir -p -- "$1" /tmp/.mechanize/observe %s
             bash --noprofile --norc -c 'eval "$MZ_DRIVER"' mz-session "$1"
             printf '\\036mz-main-session-ended\\036\\n'
             exec sleep infinity
-            """;
+            """.formatted(SnapshotPlacement.PRISTINE_DIR);
     /** The environment variables that carry the session driver's scripts; every exec blanks them. */
     static final List<String> SESSION_ENV = List.of("MZ_DRIVER", "MZ_COMMAND");
 

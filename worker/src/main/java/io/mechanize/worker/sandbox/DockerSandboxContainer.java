@@ -52,6 +52,8 @@ final class DockerSandboxContainer implements SandboxContainer {
     private volatile boolean baselineStale = true;
     /** A usage window is open: execs now are part of a measured action. */
     private volatile boolean windowOpen;
+    /** Started with the session supervisor, and nothing has run in it since ({@link #readyForEmptySnapshot}). */
+    private volatile boolean untouched;
     /** The container's own network, removed after the container. */
     private final WorkspaceNetworks.Lease network;
 
@@ -77,6 +79,7 @@ final class DockerSandboxContainer implements SandboxContainer {
         requireNonNull(argv, "argv is null");
         requireNonNull(env, "env is null");
         requireNonNull(timeout, "timeout is null");
+        untouched = false;
         if (!windowOpen) {
             baselineStale = true;
         }
@@ -133,6 +136,7 @@ final class DockerSandboxContainer implements SandboxContainer {
     public ShellResult shell(String name, ShellRequest request) throws WorkspaceException {
         requireNonNull(name, "name is null");
         requireNonNull(request, "request is null");
+        untouched = false;
         ShellSession session = sessions.get(name);
         String note = null;
         if (session != null && !session.alive()) {
@@ -190,6 +194,13 @@ final class DockerSandboxContainer implements SandboxContainer {
      */
     void attachMainSession() throws WorkspaceException {
         sessions.put(DEFAULT_SESSION, ShellSession.attachMain(client, id, DEFAULT_SESSION, clock));
+        untouched = true;
+    }
+
+    @Override
+    public boolean readyForEmptySnapshot() {
+        ShellSession session = sessions.get(DEFAULT_SESSION);
+        return untouched && session != null && session.alive();
     }
 
     /** The session state directory of a named session. */
@@ -216,6 +227,7 @@ final class DockerSandboxContainer implements SandboxContainer {
 
     @Override
     public UsageWindow openUsageWindow() {
+        untouched = false;
         UsageProbe current = probe;
         try {
             if (current == null || current.ended()) {

@@ -55,6 +55,17 @@ public interface SandboxContainer extends AutoCloseable {
         return UsageReport::unmeasured;
     }
 
+    /**
+     * Whether an empty snapshot is in place already, so that a workspace with one needs no
+     * command to be ready: nothing has run in the container yet, it was started with the session
+     * supervisor (which made the empty pristine copy of the snapshot), and its default session is
+     * alive. False when unsure: then the placement runs its command, which also shows that the
+     * container still answers.
+     */
+    default boolean readyForEmptySnapshot() {
+        return false;
+    }
+
     /** Whether the container came started and warm from a {@link WarmPool} rather than for this workspace. */
     default boolean fromPool() {
         return false;

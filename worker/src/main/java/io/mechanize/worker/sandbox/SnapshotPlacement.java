@@ -91,14 +91,17 @@ public final class SnapshotPlacement {
     /**
      * Unpacks {@code tar} into /workspace through the container's default shell session (started
      * ahead in a pooled container, so placing costs no exec); returns how many files it holds
-     * (.git excluded).
+     * (.git excluded). An empty snapshot in a fresh container costs no command at all.
      */
     static int place(SandboxContainer container, Tar tar) throws WorkspaceException {
+        boolean empty = SnapshotTar.isEmpty(tar.tar());
+        if (empty && container.readyForEmptySnapshot()) {
+            return 0;
+        }
         StringBuilder script = new StringBuilder("set --");
         tar.tarOptions().forEach(option -> script.append(" '").append(option.replace("'", "'\\''")).append('\''));
         int files = SnapshotTar.countFiles(tar.tar(), tar.tarOptions().contains("-z"),
                 tar.tarOptions().contains("--strip-components=1") ? 1 : 0);
-        boolean empty = SnapshotTar.isEmpty(tar.tar());
         script.append('\n').append(empty ? PLACE_NOTHING : PLACE).append(files < 0 ? COUNT : "");
         ShellResult shell = container.shell(SandboxContainer.DEFAULT_SESSION,
                 ShellRequest.raw(script.toString(), empty ? null : tar.tar(), PLACE_TIMEOUT, 8192));

@@ -17,7 +17,7 @@
 # faster than perl and lists it. Their timestamps differ in the last digits, so the file "lister"
 # says which of them made the baseline ("p" or "f"), and every listing is made by that one.
 __mz_O=/tmp/.mechanize/observe
-mkdir -p -- "$__mz_O" 2>/dev/null
+[ -d "$__mz_O" ] || mkdir -p -- "$__mz_O" 2>/dev/null
 __mz_C=/sys/fs/cgroup
 if [ -f "$__mz_C/cgroup.controllers" ]; then
   __mz_CPU=$__mz_C/cpu.stat __mz_MEM=$__mz_C/memory.current __mz_MEMPEAK=$__mz_C/memory.peak

@@ -13,7 +13,7 @@
 # driver. No exec per command: a fork costs a fraction of a millisecond, bash's start several.
 # Reply: on stdout "\036ID RC TIMEDOUT KIND\n[report]\036\n", on stderr "\036ID\036\n".
 __mz_S=$1
-mkdir -p -- "$__mz_S" || exit 70
+[ -d "$__mz_S" ] || mkdir -p -- "$__mz_S" || exit 70
 printf '%s' "$MZ_COMMAND" > "$__mz_S/command.sh" || exit 70
 unset MZ_DRIVER MZ_COMMAND
 echo $$ > "$__mz_S/driver.pid"

@@ -266,6 +266,22 @@ class ToolsIT {
     }
 
     @Test
+    void anEmptySnapshotIsReadyWithoutACommandAndItsFinalDiffShowsWhatTheAgentMade() throws Exception {
+        Workspace ws = fx.create("eval-empty", null);
+        try (ws) {
+            // the supervisor made the empty pristine copy before the driver started
+            assertThat(ws.evaluate(List.of()).getFinalDiff()).isEmpty();
+            assertThat(fx.sh(ws, "pwd; ls -A | wc -l; echo hello > made.txt").getOutput()).isEqualTo("/workspace\n0\n");
+
+            EvaluationMetrics metrics = ws.evaluate(List.of(EvaluationCriterion.newBuilder()
+                    .setType(CriterionType.FILE_EXISTS).setFilePath("made.txt").build()));
+
+            assertThat(metrics.getCriteriaResults().getFirst().getPassed()).isTrue();
+            assertThat(metrics.getFinalDiff()).contains("--- /dev/null").contains("+++ b/made.txt").contains("+hello");
+        }
+    }
+
+    @Test
     void modulesTheAgentPlantsInTheWorkspaceCannotForgeAnEvaluation() throws Exception {
         Workspace ws = fx.create("eval-planted", InlineSnapshot.newBuilder().setFiles(Map.of("a.txt", "one\n")).build());
         try (ws) {
