@@ -9,6 +9,7 @@ import io.mechanize.schemas.avro.CreateWorkspace;
 import io.mechanize.schemas.avro.CriterionType;
 import io.mechanize.schemas.avro.EvaluateWorkspace;
 import io.mechanize.schemas.avro.EvaluationCriterion;
+import io.mechanize.schemas.avro.InlineSnapshot;
 import io.mechanize.schemas.avro.ResourceLimits;
 import io.mechanize.schemas.avro.SandboxPolicy;
 import io.mechanize.schemas.avro.SimulationCommand;
@@ -104,8 +105,13 @@ final class BenchClient implements AutoCloseable {
     }
 
     static CreateWorkspace create(String taskId, String image) {
+        return create(taskId, image, null);
+    }
+
+    /** @param snapshot an inline snapshot, or null for an empty one */
+    static CreateWorkspace create(String taskId, String image, InlineSnapshot snapshot) {
         return CreateWorkspace.newBuilder()
-                .setTask(TaskSpec.newBuilder().setTaskId(taskId)
+                .setTask(TaskSpec.newBuilder().setTaskId(taskId).setSnapshot(snapshot)
                         .setEvaluationCriteria(List.of(EvaluationCriterion.newBuilder().setType(CriterionType.COMMAND)
                                 .setCommand("true").build()))
                         .build())
@@ -113,6 +119,22 @@ final class BenchClient implements AutoCloseable {
                 .setPolicy(SandboxPolicy.newBuilder().build())
                 .setImage(image)
                 .build();
+    }
+
+    /**
+     * A small repository: {@code files} Python modules of about 1.5 KB each in a few packages,
+     * the size of a SWE-bench task's touched files rather than of a whole repository.
+     */
+    static InlineSnapshot smallRepository(int files) {
+        Map<String, String> contents = new java.util.TreeMap<>();
+        for (int i = 0; i < files; i++) {
+            StringBuilder text = new StringBuilder("\"\"\"Module " + i + " of the benchmark's snapshot.\"\"\"\n\n");
+            for (int f = 0; f < 30; f++) {
+                text.append("def f").append(f).append("(x):\n    return x * ").append(f).append(" + ").append(i).append("\n");
+            }
+            contents.put("pkg" + (i % 4) + "/mod" + i + ".py", text.toString());
+        }
+        return InlineSnapshot.newBuilder().setFiles(contents).build();
     }
 
     static ActionBatch trues(int count) {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.mechanize.cli.client.Cluster;
 import io.mechanize.schemas.avro.ActionResult;
 import io.mechanize.schemas.avro.CommandRejected;
+import io.mechanize.schemas.avro.CreateWorkspace;
 import io.mechanize.schemas.avro.EvaluationMetrics;
 import io.mechanize.schemas.avro.SimulationEvent;
 import io.mechanize.schemas.avro.WorkspaceClosed;
@@ -27,7 +28,8 @@ import java.util.Set;
  * runs); a warm-up (not counted) and a full warm pool; throughput of whole simulations; N idle
  * workspaces held open (host memory, worker RSS); submit-to-result latency of one-action
  * batches and the per-action overhead by batch differencing on those workspaces; workspace-ready
- * latency of creations paced so that the warm pool keeps up.
+ * latency of creations paced so that the warm pool keeps up; and N creations at once again, each
+ * with a small snapshot to unpack.
  */
 public final class BenchRunner {
     private static final Duration PHASE_TIMEOUT = Duration.ofMinutes(15);
@@ -37,6 +39,8 @@ public final class BenchRunner {
     private static final int DIFF_ACTIONS = 100;
     private static final int PACED_CREATES = 20;
     private static final Duration PACE = Duration.ofMillis(150);
+    /** Files in the snapshot of phase 6's workspaces. */
+    private static final int SNAPSHOT_FILES = 40;
     /** Simulations run and thrown away before the throughput phase: the JIT compiles the hot paths. */
     private static final int WARM_UP_MAX = 20;
     private static final Duration POOL_FILL_TIMEOUT = Duration.ofMinutes(3);
@@ -76,9 +80,9 @@ public final class BenchRunner {
             throws Exception {
         int n = options.numConcurrent();
         int m = options.simulations();
-        console.printf("phase 1/5: raw container churn, %d hardened containers, %d at a time%n", m, n);
+        console.printf("phase 1/6: raw container churn, %d hardened containers, %d at a time%n", m, n);
         double churn = engine.rawChurnPerSecond(options.image(), n, m);
-        console.printf("phase 1/5: docker exec true x%d%n", EXEC_SAMPLES);
+        console.printf("phase 1/6: docker exec true x%d%n", EXEC_SAMPLES);
         return new Baselines(churn, engine.dockerExecTrueMillis(options.image(), EXEC_SAMPLES));
     }
 
@@ -100,7 +104,7 @@ public final class BenchRunner {
             console.printf("warm-up: %d simulations, not counted; then the warm pool fills%n", warmUp);
             throughput(client, warmUp, "w");
             awaitFullPool();
-            console.printf("phase 2/5: throughput, %d simulations (create, %d x true, evaluate, close), %d at a time%n",
+            console.printf("phase 2/6: throughput, %d simulations (create, %d x true, evaluate, close), %d at a time%n",
                     m, options.actionsPerSim(), n);
             Throughput t = throughput(client, m, "t");
             r.put("throughput_sims_per_s", Stats.round(t.simsPerSecond));
@@ -113,9 +117,9 @@ public final class BenchRunner {
             r.put("success_rate", Stats.round((double) t.succeeded / m));
             r.put("failures", t.problems.stream().limit(10).toList());
 
-            console.printf("phase 3/5: %d workspaces created at once (the worker's capacity), held open idle%n", n);
+            console.printf("phase 3/6: %d workspaces created at once (the worker's capacity), held open idle%n", n);
             awaitFullPool();
-            Opened opened = openIdle(client, n);
+            Opened opened = openIdle(client, n, "i", BenchClient.create("bench-idle", options.image()));
             List<String> idle = opened.ids();
             List<String> containers = opened.containers();
             openContainers.addAll(containers);
@@ -133,7 +137,7 @@ public final class BenchRunner {
                 r.put("memory_profile", memoryProfile(mem));
             }
 
-            console.printf("phase 4/5: submit-to-result of one-action batches x%d; per-action overhead by batch"
+            console.printf("phase 4/6: submit-to-result of one-action batches x%d; per-action overhead by batch"
                     + " differencing (%d vs 1 actions) x%d%n", LATENCY_SAMPLES, DIFF_ACTIONS + 1, DIFF_ROUNDS);
             awaitFullPool(); // no refill of phase 3's burst competes with the latencies
             List<Double> s2r = new ArrayList<>();
@@ -156,12 +160,27 @@ public final class BenchRunner {
             closeAll(client, idle);
             openContainers.clear();
 
-            console.printf("phase 5/5: workspace ready, %d creations %d ms apart%n", PACED_CREATES, PACE.toMillis());
+            console.printf("phase 5/6: workspace ready, %d creations %d ms apart%n", PACED_CREATES, PACE.toMillis());
             awaitFullPool();
             Paced paced = paced(client);
             r.put("workspace_ready_paced_ms", Stats.summary(paced.readyMs, 0.5, 0.95, 0.99));
             r.put("workspace_ready_paced_from_pool_fraction",
                     Stats.round((double) paced.fromPool / Math.max(1, paced.readyMs.size())));
+
+            // the same burst as phase 3, but each workspace gets files to unpack (and a pristine
+            // copy to keep): an empty snapshot needs no command in a fresh container, these do
+            console.printf("phase 6/6: %d workspaces created at once, each with a snapshot of %d files%n", n,
+                    SNAPSHOT_FILES);
+            awaitFullPool();
+            Opened withSnapshot = openIdle(client, n, "s",
+                    BenchClient.create("bench-snapshot", options.image(), BenchClient.smallRepository(SNAPSHOT_FILES)));
+            openContainers.addAll(withSnapshot.containers());
+            r.put("workspace_ready_with_snapshot_ms", Stats.summary(withSnapshot.readyMs(), 0.5, 0.95, 0.99));
+            r.put("workspace_ready_with_snapshot_from_pool_fraction", Stats.round((double) withSnapshot.fromPool() / n));
+            r.put("snapshot_files", SNAPSHOT_FILES);
+            r.put("workspace_open_failures_with_snapshot", withSnapshot.failed().stream().limit(10).toList());
+            closeAll(client, withSnapshot.ids());
+            openContainers.clear();
         }
         r.put("worker_rss_mb_end", workerRssMb());
         return r;
@@ -234,16 +253,17 @@ public final class BenchRunner {
     private record Opened(List<String> ids, List<String> containers, List<Long> readyMs, int fromPool,
             List<String> failed) {}
 
-    private Opened openIdle(BenchClient client, int n) throws Exception {
+    /** Sends {@code n} creations of {@code create} at once and waits for their answers. */
+    private Opened openIdle(BenchClient client, int n, String prefix, CreateWorkspace create) throws Exception {
         List<String> ids = new ArrayList<>();
         List<String> containers = new ArrayList<>();
         List<Long> readyMs = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         int fromPool = 0;
         for (int i = 0; i < n; i++) {
-            String ws = runId + "-i" + i;
+            String ws = runId + "-" + prefix + i;
             ids.add(ws);
-            client.send(ws, BenchClient.create("bench-idle", options.image()));
+            client.send(ws, create);
         }
         client.flush();
         Set<String> answered = new HashSet<>();

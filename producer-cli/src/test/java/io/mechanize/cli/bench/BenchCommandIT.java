@@ -41,6 +41,9 @@ class BenchCommandIT {
         assertThat(j.get("submit_to_result_ms").get("p50").asDouble()).isPositive();
         assertThat(j.get("docker_exec_ms").get("p50").asDouble()).isPositive();
         assertThat(j.get("workspace_ready_paced_from_pool_fraction").asDouble()).isPositive();
+        assertQuantiles(j.get("workspace_ready_with_snapshot_ms"), "p50", "p95", "p99");
+        assertThat(j.get("snapshot_files").asInt()).isPositive();
+        assertThat(j.get("workspace_open_failures_with_snapshot")).isEmpty();
     }
 
     private static void assertQuantiles(JsonNode node, String... keys) {
