@@ -136,6 +136,8 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
                 // a pooled container that went bad while it waited costs a cold start, not the workspace
                 log.warn("pooled container {} failed for workspace {}: {}; starting a new one", pooled.id(),
                         ref.workspaceId(), e.getMessage());
+            } finally {
+                pool.settled();
             }
         }
         for (int attempt = 1; ; attempt++) {

@@ -38,13 +38,25 @@ public final class SnapshotPlacement {
     /** A snapshot tar is held in memory on its way into the container: at most this many bytes. */
     static final long MAX_TAR_BYTES = 256L * 1024 * 1024;
 
-    /** Unpacks stdin into /workspace and keeps the pristine copy; cp creates the copy's directory. */
+    /**
+     * Unpacks stdin into /workspace and keeps the pristine copy. A snapshot small enough to come
+     * as a file (the session driver's input file, see shell-driver.sh) is unpacked a second time
+     * into the empty directory the container's supervisor made, which costs less than a
+     * {@code cp -a} and an {@code rm}; a streamed one, or any surprise, takes the copy.
+     */
     private static final String PLACE = """
             tar -x --no-same-owner -C /workspace -f - "$@" || exit $?
             p=%s
-            [ ! -e "$p" ] || rm -rf -- "$p"
-            if ! cp -a /workspace "$p" 2>/dev/null; then
-              rm -rf -- "$p"; echo "no pristine copy of the snapshot (the /tmp quota?); final_diff will be empty" >&2
+            shopt -s nullglob dotglob
+            old=("$p"/*)
+            if [ -f /dev/stdin ] && [ -d "$p" ] && ((${#old[@]} == 0)) \
+                && tar -x --no-same-owner -C "$p" -f /dev/stdin "$@" 2>/dev/null; then
+              :
+            else
+              [ ! -e "$p" ] || rm -rf -- "$p"
+              if ! cp -a /workspace "$p" 2>/dev/null; then
+                rm -rf -- "$p"; echo "no pristine copy of the snapshot (the /tmp quota?); final_diff will be empty" >&2
+              fi
             fi
             """.formatted(PRISTINE_DIR);
     /** An empty snapshot: nothing to unpack, and the pristine copy is an empty directory. */

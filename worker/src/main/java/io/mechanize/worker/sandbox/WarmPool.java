@@ -16,6 +16,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +45,11 @@ public final class WarmPool implements AutoCloseable {
      * that refill behind it.
      */
     static final Duration REFILL_DELAY = Duration.ofMillis(200);
+    /**
+     * Nor while a container taken is still being placed ({@link #settled}), but a refill waits at
+     * most this long for that: under a steady load some placement is always under way.
+     */
+    static final Duration MAX_REFILL_WAIT = Duration.ofSeconds(1);
 
     /** Starts and warms one pooled container (labels already set on the spec). */
     @FunctionalInterface
@@ -59,6 +66,10 @@ public final class WarmPool implements AutoCloseable {
             Thread.ofVirtual().name("mechanize-pool-", 0).factory());
     private final Semaphore starts = new Semaphore(MAX_CONCURRENT_STARTS);
     private final Map<ContainerSpec, Slot> slots = new ConcurrentHashMap<>();
+    /** Containers taken whose workspaces are not yet in place, over every key; guarded by {@link #quiet}. */
+    private int placing;
+    private final ReentrantLock quiet = new ReentrantLock();
+    private final Condition settledOne = quiet.newCondition();
     private volatile boolean closed;
 
     /** The containers of one key: ready ones, and how many are on their way. */
@@ -110,9 +121,31 @@ public final class WarmPool implements AutoCloseable {
         slot.lastTaken = now;
         slot.lastTakenNanos = System.nanoTime();
         SandboxContainer container = slot.ready.pollFirst();
+        if (container != null) {
+            quiet.lock();
+            try {
+                placing++;
+            } finally {
+                quiet.unlock();
+            }
+        }
         refill(key, slot);
         evictStale(now);
         return container;
+    }
+
+    /**
+     * The workspace of a container {@link #take} handed out is in place, or failed: one fewer
+     * placement for the refills to wait for. Once per container taken.
+     */
+    void settled() {
+        quiet.lock();
+        try {
+            placing = Math.max(0, placing - 1);
+            settledOne.signalAll();
+        } finally {
+            quiet.unlock();
+        }
     }
 
     /** Containers ready now, over every key. */
@@ -145,10 +178,7 @@ public final class WarmPool implements AutoCloseable {
     private void startOne(ContainerSpec key, Slot slot) {
         SandboxContainer container = null;
         try {
-            long quiet;
-            while ((quiet = slot.lastTakenNanos + REFILL_DELAY.toNanos() - System.nanoTime()) > 0 && !closed) {
-                Thread.sleep(Duration.ofNanos(quiet));
-            }
+            awaitQuiet(slot);
             starts.acquire();
             try {
                 if (!closed) {
@@ -176,6 +206,28 @@ public final class WarmPool implements AutoCloseable {
         }
     }
 
+    /**
+     * Until {@link #REFILL_DELAY} after the key's last take and no placement under way, or
+     * {@link #MAX_REFILL_WAIT} at most: a burst of creations gets the CPU and the engine first.
+     */
+    private void awaitQuiet(Slot slot) throws InterruptedException {
+        long giveUp = System.nanoTime() + MAX_REFILL_WAIT.toNanos();
+        quiet.lock();
+        try {
+            while (!closed) {
+                long now = System.nanoTime();
+                long untilQuiet = Math.max(slot.lastTakenNanos + REFILL_DELAY.toNanos() - now, placing > 0 ? giveUp - now : 0);
+                long wait = Math.min(untilQuiet, giveUp - now);
+                if (wait <= 0) {
+                    return;
+                }
+                settledOne.awaitNanos(wait);
+            }
+        } finally {
+            quiet.unlock();
+        }
+    }
+
     private void evictStale(Instant now) {
         for (var e : slots.entrySet()) {
             Slot slot = e.getValue();
@@ -200,6 +252,12 @@ public final class WarmPool implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        quiet.lock();
+        try {
+            settledOne.signalAll(); // refills waiting for a quiet moment give up now
+        } finally {
+            quiet.unlock();
+        }
         // no interrupt: a start cut off mid-request leaves a container the engine made and nobody
         // knows; let the starts in flight finish (each sees `closed` and removes its container)
         refills.shutdown();

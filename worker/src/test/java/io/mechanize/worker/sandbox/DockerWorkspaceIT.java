@@ -96,6 +96,10 @@ class DockerWorkspaceIT {
         ActionResult stat = run("stat -c '%u:%g' src/app.py bin/data.bin");
         assertThat(stat.getOutput()).as(stat.toString()).isEqualTo("1000:1000\n1000:1000\n");
         assertThat(run("od -An -tx1 bin/data.bin").getOutput().strip()).isEqualTo("00 ff 10");
+        // the pristine copy for the final diff: the same four files, unpacked a second time
+        ActionResult pristine = run("cd /tmp/.mechanize-pristine && find . -type f | LC_ALL=C sort && cat src/app.py && od -An -tx1 bin/data.bin");
+        assertThat(pristine.getOutput()).as(pristine.toString())
+                .isEqualTo("./README.md\n./bin/data.bin\n./" + LONG_PATH + "\n./src/app.py\nprint('hello')\n 00 ff 10\n");
     }
 
     @Test

@@ -68,6 +68,36 @@ class WarmPoolTest {
     }
 
     @Test
+    void aRefillWaitsWhileATakenContainerIsBeingPlaced() throws Exception {
+        try (WarmPool pool = pool(1, Clock.systemUTC())) {
+            pool.prime(SPEC);
+            await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 1);
+            assertThat(pool.take(SPEC)).isNotNull();
+
+            Thread.sleep(WarmPool.REFILL_DELAY.multipliedBy(3).toMillis());
+            assertThat(started).as("no refill while the workspace is being placed").hasSize(1);
+
+            pool.settled();
+            await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 1);
+            assertThat(started).hasSize(2);
+        }
+    }
+
+    @Test
+    void aPlacementThatNeverSettlesDelaysTheRefillOnlySoLong() {
+        try (WarmPool pool = pool(1, Clock.systemUTC())) {
+            pool.prime(SPEC);
+            await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 1);
+            long taken = System.nanoTime();
+            assertThat(pool.take(SPEC)).isNotNull();
+
+            await().atMost(WarmPool.MAX_REFILL_WAIT.plusSeconds(5)).until(() -> pool.ready() == 1);
+            assertThat(Duration.ofNanos(System.nanoTime() - taken)).isGreaterThanOrEqualTo(WarmPool.MAX_REFILL_WAIT);
+            assertThat(started).hasSize(2);
+        }
+    }
+
+    @Test
     void anotherImageOrLimitIsAnotherKey() {
         try (WarmPool pool = pool(1, Clock.systemUTC())) {
             pool.prime(SPEC);
