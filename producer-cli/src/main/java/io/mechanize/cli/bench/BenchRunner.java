@@ -210,7 +210,7 @@ public final class BenchRunner {
         long last = start;
         long deadline = start + PHASE_TIMEOUT.toNanos();
         while (done.size() < m && System.nanoTime() < deadline) {
-            BenchClient.Arrival a = client.next(Duration.ofSeconds(1));
+            BenchClient.Arrival a = next(client, Duration.ofSeconds(1));
             if (a == null) {
                 continue;
             }
@@ -269,7 +269,7 @@ public final class BenchRunner {
         Set<String> answered = new HashSet<>();
         long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
         while (answered.size() < n && System.nanoTime() < deadline) {
-            BenchClient.Arrival a = client.next(Duration.ofSeconds(1));
+            BenchClient.Arrival a = next(client, Duration.ofSeconds(1));
             if (a == null) {
                 continue;
             }
@@ -296,7 +296,7 @@ public final class BenchRunner {
         int seen = 0;
         long arrived = sent;
         while (seen < actions) {
-            BenchClient.Arrival a = client.next(Duration.ofSeconds(30));
+            BenchClient.Arrival a = next(client, Duration.ofSeconds(30));
             if (a == null) {
                 throw new IllegalStateException("no result for a batch of " + actions + " on " + ws + " within 30 s");
             }
@@ -315,7 +315,7 @@ public final class BenchRunner {
         Set<String> closed = new HashSet<>();
         long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
         while (closed.size() < ids.size() && System.nanoTime() < deadline) {
-            BenchClient.Arrival a = client.next(Duration.ofSeconds(1));
+            BenchClient.Arrival a = next(client, Duration.ofSeconds(1));
             if (a != null && a.event().getBody() instanceof WorkspaceClosed) {
                 closed.add(a.event().getWorkspaceId());
             }
@@ -347,11 +347,24 @@ public final class BenchRunner {
         return new Paced(ready, fromPool);
     }
 
+    /**
+     * The next arrival, or null when none came within {@code timeout}; fails at once, with the
+     * worker's exit code and log, when the worker under test has exited (else each phase would
+     * wait out its timeout for results that cannot come).
+     */
+    private BenchClient.Arrival next(BenchClient client, Duration timeout) throws InterruptedException {
+        BenchClient.Arrival a = client.next(timeout);
+        if (a == null && worker != null) {
+            worker.requireAlive();
+        }
+        return a;
+    }
+
     /** The next event of {@code ws} (others are dropped: no other workspace is busy then). */
-    private static SimulationEvent awaitEvent(BenchClient client, String ws) throws InterruptedException {
+    private SimulationEvent awaitEvent(BenchClient client, String ws) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
-            BenchClient.Arrival a = client.next(Duration.ofSeconds(1));
+            BenchClient.Arrival a = next(client, Duration.ofSeconds(1));
             if (a != null && a.event().getWorkspaceId().equals(ws)) {
                 return a.event();
             }
@@ -389,6 +402,9 @@ public final class BenchRunner {
         }
         long deadline = System.nanoTime() + POOL_FILL_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
+            if (worker != null) {
+                worker.requireAlive();
+            }
             Set<String> idle = engine.running(poolSelector);
             idle.removeAll(openContainers);
             if (idle.size() >= poolSize) {

@@ -28,7 +28,7 @@ public final class WorkerProcess implements AutoCloseable {
     private final Process process;
     private final Path log;
 
-    private WorkerProcess(Process process, Path log) {
+    WorkerProcess(Process process, Path log) {
         this.process = process;
         this.log = log;
     }
@@ -66,10 +66,7 @@ public final class WorkerProcess implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Admin admin = Admin.create(cluster.clientProperties())) {
             while (System.nanoTime() < deadline) {
-                if (!process.isAlive()) {
-                    throw new IllegalStateException("the worker process exited with code " + process.exitValue()
-                            + "; its log ends with:\n" + logTail());
-                }
+                requireAlive();
                 try {
                     ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(groupId)).all().get()
                             .get(groupId);
@@ -86,6 +83,20 @@ public final class WorkerProcess implements AutoCloseable {
         }
         throw new IllegalStateException("the worker process did not join group " + groupId + " within " + timeout
                 + "; its log ends with:\n" + logTail());
+    }
+
+    /**
+     * @throws IllegalStateException when the worker has exited: its exit code, the signal that
+     *     killed it if one did (the JVM reports 128 + the signal's number), and the tail of its log
+     */
+    public void requireAlive() {
+        if (process.isAlive()) {
+            return;
+        }
+        int code = process.exitValue();
+        throw new IllegalStateException("the worker process " + process.pid() + " exited with code " + code
+                + (code > 128 ? " (killed by signal " + (code - 128) + ")" : "") + "; its log " + log
+                + " ends with:\n" + logTail());
     }
 
     private String logTail() {
