@@ -164,6 +164,36 @@ class WorkerKafkaIT {
     }
 
     @Test
+    void aProducerFencedByAnotherWithItsIdIsReplacedAndEveryResultArrivesOnce() throws Exception {
+        String ws = "ws-" + UUID.randomUUID();
+        send(ws, 0, create("fenced", Map.of("a.txt", "one\n")));
+        send(ws, 1, batch(shell("echo before", null)));
+        awaitEvents(ws, 2);
+
+        // another producer with the worker's transactional id: the worker's producer is fenced
+        // (as after a pause past the transaction timeout, or a second worker with the same id)
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBootstrapServers());
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "mechanize-worker-" + worker.workerId());
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        try (KafkaProducer<byte[], byte[]> usurper = new KafkaProducer<>(p)) {
+            usurper.initTransactions();
+        }
+
+        send(ws, 2, batch(shell("echo after", null)));
+        send(ws, 3, new CloseWorkspace("requested"));
+        awaitEvents(ws, 4);
+        Thread.sleep(3000); // anything sent twice would be read by now
+        List<SimulationEvent> events = awaitEvents(ws, 4);
+
+        assertThat(events).extracting(SimulationEvent::getCommandSeq).containsExactly(0L, 1L, 2L, 3L);
+        assertThat(((ActionResult) events.get(2).getBody()).getOutput()).isEqualTo("after\n");
+        assertThat(events.get(3).getBody()).isInstanceOf(WorkspaceClosed.class);
+        assertThat(worker.isRunning()).as("the worker went on: %s", worker.failure()).isTrue();
+    }
+
+    @Test
     void everyKindOfBadInputIsRejectedWithADeadLetterAndThePartitionGoesOn() throws Exception {
         String ws = "bad-" + UUID.randomUUID();
         byte[] key = ws.getBytes(StandardCharsets.UTF_8);
