@@ -16,6 +16,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
@@ -102,9 +103,13 @@ public final class TransactionalPublisher implements AutoCloseable {
                     | org.apache.kafka.common.errors.FencedInstanceIdException e) {
                 // the consumer's group generation is gone: no retry can commit these offsets
                 metrics.recordTransaction(false);
-                abortQuietly(e);
+                if (!abortQuietly(e)) {
+                    renewAfterFence(e);
+                }
                 throw new GroupChangedException(e);
-            } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            } catch (ProducerFencedException | InvalidProducerEpochException | InvalidTxnStateException e) {
+                // after a pause past the transaction timeout the coordinator has aborted the
+                // transaction; with transactions v2 the next request may say so as any of these
                 metrics.recordTransaction(false);
                 renewAfterFence(e); // then the same transaction again, with the new producer
             } catch (OutOfOrderSequenceException
@@ -116,7 +121,10 @@ public final class TransactionalPublisher implements AutoCloseable {
                 last = e;
                 log.warn("transaction of {} records failed (attempt {} of {}): {}", records.size(), attempt,
                         MAX_ATTEMPTS, e.toString());
-                abortQuietly(e);
+                if (!abortQuietly(e)) {
+                    // a producer that cannot even abort is in a fatal state: a new one (once a minute)
+                    renewAfterFence(e);
+                }
                 backoff(attempt);
             }
         }
@@ -137,8 +145,8 @@ public final class TransactionalPublisher implements AutoCloseable {
             throw fenced;
         }
         lastRenewal = now;
-        log.warn("the transactional producer was fenced ({}): a pause longer than the {} ms transaction timeout, or "
-                + "another worker with this id; starting a new producer and sending the transaction again",
+        log.warn("the transactional producer can no longer be used ({}): a pause longer than the {} ms transaction "
+                + "timeout, or another worker with this id; starting a new producer and sending the transaction again",
                 fenced.toString(), TRANSACTION_TIMEOUT_MS);
         try {
             producer.close(java.time.Duration.ZERO);
@@ -164,12 +172,14 @@ public final class TransactionalPublisher implements AutoCloseable {
         }
     }
 
-    private void abortQuietly(KafkaException cause) {
+    /** @return false when the producer could not abort either (it is in a fatal state and must be replaced) */
+    private boolean abortQuietly(KafkaException cause) {
         try {
             producer.abortTransaction();
+            return true;
         } catch (KafkaException abortFailure) {
             cause.addSuppressed(abortFailure);
-            throw cause;
+            return false;
         }
     }
 

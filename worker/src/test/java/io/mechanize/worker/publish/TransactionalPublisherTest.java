@@ -48,6 +48,32 @@ class TransactionalPublisherTest {
     }
 
     @Test
+    void aTransactionTheCoordinatorAbortedMeanwhileIsSentAgainWithANewProducer() {
+        // transactions v2: after a pause past the timeout, the commit may be refused as INVALID_TXN_STATE
+        made.getFirst().commitTransactionException =
+                new org.apache.kafka.common.errors.InvalidTxnStateException("aborted by the coordinator");
+
+        publisher.publish(List.of(result("one")), Map.of(COMMANDS, new OffsetAndMetadata(8)), () -> GROUP);
+
+        assertThat(made).hasSize(2);
+        assertThat(made.getFirst().history()).as("nothing committed by the old producer").isEmpty();
+        assertThat(made.get(1).history()).extracting(r -> new String(r.value())).containsExactly("one");
+        assertThat(made.get(1).consumerGroupOffsetsHistory())
+                .containsExactly(Map.of("workers", Map.of(COMMANDS, new OffsetAndMetadata(8))));
+    }
+
+    @Test
+    void aProducerThatCannotEvenAbortIsReplacedAndTheTransactionRetried() {
+        made.getFirst().commitTransactionException = new org.apache.kafka.common.errors.TimeoutException("broker away");
+        made.getFirst().abortTransactionException = new org.apache.kafka.common.KafkaException("in an error state");
+
+        publisher.publish(List.of(result("one")), Map.of(), () -> GROUP);
+
+        assertThat(made).hasSize(2);
+        assertThat(made.get(1).history()).extracting(r -> new String(r.value())).containsExactly("one");
+    }
+
+    @Test
     void offsetsTheGroupRefusesAbortTheTransactionAndSaySo() {
         made.getFirst().sendOffsetsToTransactionException = new CommitFailedException("generation moved on");
 
