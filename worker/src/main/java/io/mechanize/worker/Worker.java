@@ -117,11 +117,12 @@ public final class Worker implements AutoCloseable {
         Properties producerProps = new Properties();
         producerProps.putAll(common);
         producerProps.put(CommonClientConfigs.CLIENT_ID_CONFIG, config.workerId() + "-results");
-        var publisher = new TransactionalPublisher(producerProps, "mechanize-worker-" + config.workerId(), metrics);
+        String transactionalId = StateRestorer.WORKER_TRANSACTIONS + config.workerId();
+        var publisher = new TransactionalPublisher(producerProps, transactionalId, metrics);
 
         var decoder = new CommandDecoder(new AvroDeserializer<>(registry, SimulationCommand.class),
                 config.maxCommandBytes());
-        var restorer = new StateRestorer(common, new AvroDeserializer<>(registry, WorkspaceState.class));
+        var restorer = new StateRestorer(common, new AvroDeserializer<>(registry, WorkspaceState.class), transactionalId);
         var records = new RecordFactory(new AvroSerializer<SimulationEvent>(registry, SimulationEvent.getClassSchema()),
                 new AvroSerializer<WorkspaceState>(registry, WorkspaceState.getClassSchema()));
         var handler = new CommandHandler(table, factory, events, permits, metrics, new KafkaCommandLog(common, decoder));

@@ -1,5 +1,7 @@
 package io.mechanize.worker.consume;
 
+import static java.util.Objects.requireNonNull;
+
 import io.mechanize.schemas.Topics;
 import io.mechanize.schemas.avro.WorkspaceState;
 import io.mechanize.schemas.wire.AvroDeserializer;
@@ -10,9 +12,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListTransactionsOptions;
+import org.apache.kafka.clients.admin.TransactionDescription;
+import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
@@ -29,10 +39,19 @@ public final class StateRestorer {
     /** The transaction timeout (10 s) and the coordinator's scan for timed-out transactions (10 s), and some. */
     private static final Duration SETTLE_LIMIT = Duration.ofSeconds(30);
 
-    private final Properties props;
-    private final AvroDeserializer<WorkspaceState> states;
+    /** The prefix of every worker's transactional id (its worker id follows). */
+    public static final String WORKER_TRANSACTIONS = "mechanize-worker-";
 
-    public StateRestorer(Properties common, AvroDeserializer<WorkspaceState> states) {
+    private final Properties props;
+    private final Properties adminProps;
+    private final AvroDeserializer<WorkspaceState> states;
+    private final String ownTransactionalId;
+
+    /** @param ownTransactionalId this worker's transactional id: its own transactions are not waited for */
+    public StateRestorer(Properties common, AvroDeserializer<WorkspaceState> states, String ownTransactionalId) {
+        this.ownTransactionalId = requireNonNull(ownTransactionalId, "ownTransactionalId is null");
+        this.adminProps = new Properties();
+        this.adminProps.putAll(common);
         this.props = new Properties();
         this.props.putAll(common);
         this.props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -52,6 +71,7 @@ public final class StateRestorer {
             return List.of();
         }
         Map<String, WorkspaceState> latest = new HashMap<>();
+        awaitOtherWorkersTransactions();
         try (var consumer = new KafkaConsumer<byte[], byte[]>(props)) {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
@@ -119,6 +139,76 @@ public final class StateRestorer {
                 return stable;
             }
         }
+    }
+
+    /**
+     * Waits (at most {@link #SETTLE_LIMIT}) until every other worker's transaction that was
+     * ongoing when the restore began has ended. A previous owner paused after its offsets were
+     * accepted and before its records were sent has a transaction that shows on no data partition
+     * yet ({@link #settledEnd} cannot see it): it can still send them and commit when it wakes,
+     * until the coordinator aborts it after the transaction timeout, and a state read without
+     * them would run its commands a second time. A healthy worker's transaction ends within
+     * milliseconds; a transaction of the same worker that began later is not waited for.
+     */
+    private void awaitOtherWorkersTransactions() {
+        try (Admin admin = Admin.create(adminProps)) {
+            Map<String, Long> before = ongoingOthers(admin, null);
+            if (before.isEmpty()) {
+                return;
+            }
+            long deadline = System.nanoTime() + SETTLE_LIMIT.toNanos();
+            while (true) {
+                Map<String, Long> still = ongoingOthers(admin, before);
+                if (still.isEmpty()) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    log.warn("transactions of {} still ongoing after {}: restoring without waiting for them", still.keySet(),
+                            SETTLE_LIMIT);
+                    return;
+                }
+                Thread.sleep(100);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | KafkaException e) {
+            log.warn("could not list the other workers' ongoing transactions ({}): restoring without waiting for them",
+                    e.toString());
+        }
+    }
+
+    /**
+     * The other workers' ongoing transactions, by transactional id, with their start times; only
+     * those also in {@code among} (same id, same start) when it is given.
+     */
+    private Map<String, Long> ongoingOthers(Admin admin, Map<String, Long> among)
+            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+        List<String> ids = admin.listTransactions(new ListTransactionsOptions().filterStates(List.of(TransactionState.ONGOING)))
+                .all().get(10, TimeUnit.SECONDS).stream()
+                .map(TransactionListing::transactionalId)
+                .filter(id -> id.startsWith(WORKER_TRANSACTIONS) && !id.equals(ownTransactionalId))
+                .filter(id -> among == null || among.containsKey(id))
+                .toList();
+        Map<String, Long> ongoing = new HashMap<>();
+        if (ids.isEmpty()) {
+            return ongoing;
+        }
+        var descriptions = admin.describeTransactions(ids);
+        for (String id : ids) {
+            try {
+                TransactionDescription d = descriptions.description(id).get(10, TimeUnit.SECONDS);
+                long started = d.transactionStartTimeMs().orElse(-1L);
+                if (d.state() == TransactionState.ONGOING && (among == null || among.get(id) == started)) {
+                    ongoing.put(id, started);
+                }
+            } catch (ExecutionException e) {
+                // gone meanwhile (expired, or never described): nothing to wait for
+            }
+        }
+        if (among == null && !ongoing.isEmpty()) {
+            log.info("waiting for the ongoing transactions of {} before reading the workspaces' state", ongoing.keySet());
+        }
+        return ongoing;
     }
 
     private static boolean reachedEnd(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
