@@ -216,8 +216,8 @@ public final class WarmPool implements AutoCloseable {
         try {
             while (!closed) {
                 long now = System.nanoTime();
-                long untilQuiet = Math.max(slot.lastTakenNanos + REFILL_DELAY.toNanos() - now, placing > 0 ? giveUp - now : 0);
-                long wait = Math.min(untilQuiet, giveUp - now);
+                long wait = placing > 0 ? giveUp - now
+                        : Math.min(slot.lastTakenNanos + REFILL_DELAY.toNanos() - now, giveUp - now);
                 if (wait <= 0) {
                     return;
                 }

@@ -16,13 +16,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The in-container helper ({@code helper.py}, sent as {@code python3 -c}): one exec per
+ * The in-container helper ({@code helper.py}, sent as {@code python3 -I -S -c}): one exec per
  * operation, the request as JSON on stdin, the reply as JSON on stdout. The helper resolves
  * every path inside the container and refuses what leaves {@code /workspace}.
  */
 public final class Helper {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SOURCE = load();
+    /**
+     * Isolated ({@code -I}: neither the working directory, /workspace, nor {@code PYTHON*} on the
+     * module path, so a module the agent wrote there is never imported) and without {@code site}.
+     */
+    private static final List<String> ARGV = List.of("python3", "-I", "-S", "-c", SOURCE);
 
     private final SandboxContainer container;
 
@@ -48,7 +53,7 @@ public final class Helper {
         } catch (IOException e) {
             throw new UncheckedIOException("a helper request could not be written as JSON", e);
         }
-        ExecResult exec = container.exec(List.of("python3", "-I", "-S", "-c", SOURCE), env, stdin, timeout, maxReplyBytes);
+        ExecResult exec = container.exec(ARGV, env, stdin, timeout, maxReplyBytes);
         return interpret(exec, timeout);
     }
 
@@ -85,7 +90,7 @@ public final class Helper {
             throw new UncheckedIOException("a helper request could not be written as JSON", e);
         }
         long cap = 2L * ((long) maxReplyBytes + maxOutputBytes + 64);
-        ExecResult exec = container.exec(List.of("python3", "-I", "-S", "-c", SOURCE), Map.of(), stdin, timeout,
+        ExecResult exec = container.exec(ARGV, Map.of(), stdin, timeout,
                 (int) Math.min(Integer.MAX_VALUE - 8, cap));
         return split(exec);
     }
