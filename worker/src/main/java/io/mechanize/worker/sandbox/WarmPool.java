@@ -72,10 +72,14 @@ public final class WarmPool implements AutoCloseable {
     private final Condition settledOne = quiet.newCondition();
     private volatile boolean closed;
 
-    /** The containers of one key: ready ones, and how many are on their way. */
+    /** The containers of one key: ready ones, and how many it holds, ready or on their way. */
     private static final class Slot {
         final ConcurrentLinkedDeque<SandboxContainer> ready = new ConcurrentLinkedDeque<>();
-        final AtomicInteger starting = new AtomicInteger();
+        /**
+         * Ready plus starting, as one count: a refill that added two counts read at different
+         * moments could see a container that just became ready twice and leave the key short.
+         */
+        final AtomicInteger held = new AtomicInteger();
         volatile Instant lastTaken;
         volatile long lastTakenNanos = System.nanoTime() - REFILL_DELAY.toNanos();
         volatile boolean primed;
@@ -122,6 +126,7 @@ public final class WarmPool implements AutoCloseable {
         slot.lastTakenNanos = System.nanoTime();
         SandboxContainer container = slot.ready.pollFirst();
         if (container != null) {
+            slot.held.decrementAndGet();
             quiet.lock();
             try {
                 placing++;
@@ -159,17 +164,17 @@ public final class WarmPool implements AutoCloseable {
 
     private void refill(ContainerSpec key, Slot slot) {
         while (!closed) {
-            int starting = slot.starting.get();
-            if (slot.ready.size() + starting >= sizePerKey) {
+            int held = slot.held.get();
+            if (held >= sizePerKey) {
                 return;
             }
-            if (!slot.starting.compareAndSet(starting, starting + 1)) {
+            if (!slot.held.compareAndSet(held, held + 1)) {
                 continue;
             }
             try {
                 refills.execute(() -> startOne(key, slot));
             } catch (RejectedExecutionException e) {
-                slot.starting.decrementAndGet();
+                slot.held.decrementAndGet();
                 return;
             }
         }
@@ -192,15 +197,14 @@ public final class WarmPool implements AutoCloseable {
         } catch (WorkspaceException | RuntimeException e) {
             log.warn("a pooled container for {} could not start: {}", key.image(), e.getMessage());
         }
-        // ready before no longer starting, so that a concurrent refill never counts it as missing
-        if (container != null) {
-            if (closed || slots.get(key) != slot) {
-                container.close();
-            } else {
-                slot.ready.addLast(container);
-            }
+        if (container == null) {
+            slot.held.decrementAndGet();
+        } else if (closed || slots.get(key) != slot) {
+            slot.held.decrementAndGet();
+            container.close();
+        } else {
+            slot.ready.addLast(container); // already counted in held since the refill reserved it
         }
-        slot.starting.decrementAndGet();
         if (closed) {
             drain(slot);
         }
@@ -243,6 +247,7 @@ public final class WarmPool implements AutoCloseable {
     private static void drain(Slot slot) {
         List<SandboxContainer> idle = new ArrayList<>();
         for (SandboxContainer c; (c = slot.ready.pollFirst()) != null; ) {
+            slot.held.decrementAndGet();
             idle.add(c);
         }
         idle.forEach(SandboxContainer::close);

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +55,38 @@ class WarmPoolTest {
     }
 
     @Test
+    void refillsRacingTheStartsTheyCausedLeaveTheKeyFullWithNothingStartedTwice() throws Exception {
+        // the refills of two takes start while other threads keep asking for refills: a
+        // container that just became ready must be counted once (or the key stays short until
+        // the next take) and no more containers than taken may be started to make up for them
+        for (int round = 0; round < 5; round++) {
+            started.clear();
+            try (WarmPool pool = pool(4, Clock.systemUTC())) {
+                pool.prime(SPEC);
+                await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 4);
+                for (int i = 0; i < 2; i++) {
+                    assertThat(pool.take(SPEC)).isNotNull();
+                    pool.settled();
+                }
+                long until = System.nanoTime() + WarmPool.REFILL_DELAY.multipliedBy(2).toNanos();
+                List<Thread> primers = new ArrayList<>();
+                for (int t = 0; t < 2; t++) {
+                    primers.add(Thread.ofPlatform().start(() -> {
+                        while (System.nanoTime() < until) {
+                            pool.prime(SPEC);
+                        }
+                    }));
+                }
+                for (Thread t : primers) {
+                    t.join();
+                }
+                await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 4);
+                assertThat(started).as("round %d", round).hasSize(6).noneMatch(c -> c.closed);
+            }
+        }
+    }
+
+    @Test
     void aContainerIsHandedOutOnceAndNeverComesBack() {
         try (WarmPool pool = pool(2, Clock.systemUTC())) {
             pool.prime(SPEC);
@@ -62,6 +95,7 @@ class WarmPoolTest {
                 await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 2);
                 SandboxContainer c = pool.take(SPEC);
                 assertThat(c).isNotNull();
+                pool.settled();
                 assertThat(seen.add(c.id())).as("container %s handed out twice", c.id()).isTrue();
             }
         }
