@@ -11,6 +11,7 @@ import io.mechanize.worker.LocalDocker;
 import io.mechanize.worker.sandbox.DockerEngine;
 import io.mechanize.worker.sandbox.EngineBaselines;
 import io.mechanize.worker.sandbox.WarmPool;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -55,7 +56,7 @@ public final class BenchCommand implements Callable<Integer> {
     String workerJvmOptions;
 
     /** How a worker is meant to run (images/worker, deploy/k8s): see docs/PERFORMANCE.md. */
-    static final String WORKER_JVM_OPTIONS = "-Xmx256m";
+    static final String WORKER_JVM_OPTIONS = "-Xmx256m -XX:TieredStopAtLevel=1";
 
     @Option(names = "--image", defaultValue = "mechanize/dev-env:latest", description = "Default: ${DEFAULT-VALUE}.")
     String image;
@@ -96,6 +97,9 @@ public final class BenchCommand implements Callable<Integer> {
                         figures = new BenchRunner(stack.cluster(), baselines, options, worker, pooled, pool, System.err)
                                 .run(base);
                         figures.put("worker_jvm_options", workerJvmOptions);
+                        // this JVM ran the churn baseline's client and, embedded, the broker
+                        figures.put("bench_jvm_options", String.join(" ",
+                                ManagementFactory.getRuntimeMXBean().getInputArguments()));
                     }
                 }
             } finally {
