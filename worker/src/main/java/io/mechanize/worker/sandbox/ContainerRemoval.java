@@ -4,7 +4,9 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -26,6 +28,8 @@ final class ContainerRemoval {
     private static final Duration BACKOFF = Duration.ofMillis(200);
     /** Far above a removal's time under a 500-container burst (seconds), far below "never". */
     static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(90);
+    /** Removal requests the engine has not answered yet, by container id. */
+    private static final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
     private ContainerRemoval() {}
 
@@ -58,15 +62,22 @@ final class ContainerRemoval {
 
     private static void removeOnce(DockerClient client, String id, Duration answerTimeout) throws InterruptedException {
         // on a virtual thread of its own, so that a request the engine never answers costs
-        // nothing but that thread, and the caller can stop waiting for it
-        CompletableFuture<Void> removal = new CompletableFuture<>();
-        Thread.ofVirtual().name("mechanize-remove-" + id.substring(0, Math.min(12, id.length()))).start(() -> {
-            try {
-                client.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
-                removal.complete(null);
-            } catch (Throwable t) {
-                removal.completeExceptionally(t);
-            }
+        // nothing but that thread, and the caller can stop waiting for it; a removal of the same
+        // container asked again meanwhile (the orphan sweep's) waits for that request, so that a
+        // wedged engine does not collect one hung request and connection per sweep
+        CompletableFuture<Void> removal = inFlight.computeIfAbsent(id, k -> {
+            CompletableFuture<Void> request = new CompletableFuture<>();
+            Thread.ofVirtual().name("mechanize-remove-" + id.substring(0, Math.min(12, id.length()))).start(() -> {
+                try {
+                    client.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+                    request.complete(null);
+                } catch (Throwable t) {
+                    request.completeExceptionally(t);
+                } finally {
+                    inFlight.remove(id, request);
+                }
+            });
+            return request;
         });
         try {
             removal.get(answerTimeout.toMillis(), TimeUnit.MILLISECONDS);

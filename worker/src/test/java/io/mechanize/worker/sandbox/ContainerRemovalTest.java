@@ -63,6 +63,27 @@ class ContainerRemovalTest {
     }
 
     @Test
+    void aRemovalAskedAgainWhileTheEngineHangsWaitsForTheFirstRequestAndCompletesWithIt() throws Exception {
+        DockerClient wedged = engine(n -> {
+            try {
+                engineWakes.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        for (int sweep = 0; sweep < 3; sweep++) {
+            assertThatThrownBy(() -> ContainerRemoval.remove(wedged, "feed5678", Duration.ofMillis(100)))
+                    .isInstanceOf(ContainerRemoval.EngineSilent.class);
+        }
+        assertThat(calls).as("one request to the engine, however often asked").hasValue(1);
+
+        engineWakes.countDown(); // the engine answers the one request at last: the removal is done
+        // with it, or, once that request has left the table, by a request of its own
+        assertThat(ContainerRemoval.remove(wedged, "feed5678", Duration.ofSeconds(5))).isTrue();
+        assertThat(calls.get()).isBetween(1, 2);
+    }
+
+    @Test
     void aTransientFailureIsRetriedAndAnAnswerInTimeCounts() throws Exception {
         DockerClient flaky = engine(n -> {
             if (n == 1) {
