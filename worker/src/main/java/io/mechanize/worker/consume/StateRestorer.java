@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.TransactionDescription;
@@ -171,7 +172,7 @@ public final class StateRestorer {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (ExecutionException | java.util.concurrent.TimeoutException | KafkaException e) {
+        } catch (ExecutionException | TimeoutException | KafkaException e) {
             log.warn("could not list the other workers' ongoing transactions ({}): restoring without waiting for them",
                     e.toString());
         }
@@ -182,7 +183,7 @@ public final class StateRestorer {
      * those also in {@code among} (same id, same start) when it is given.
      */
     private Map<String, Long> ongoingOthers(Admin admin, Map<String, Long> among)
-            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+            throws InterruptedException, ExecutionException, TimeoutException {
         List<String> ids = admin.listTransactions(new ListTransactionsOptions().filterStates(List.of(TransactionState.ONGOING)))
                 .all().get(10, TimeUnit.SECONDS).stream()
                 .map(TransactionListing::transactionalId)

@@ -197,13 +197,13 @@ public final class WarmPool implements AutoCloseable {
         } catch (WorkspaceException | RuntimeException e) {
             log.warn("a pooled container for {} could not start: {}", key.image(), e.getMessage());
         }
-        if (container == null) {
-            slot.held.decrementAndGet();
-        } else if (closed || slots.get(key) != slot) {
-            slot.held.decrementAndGet();
-            container.close();
-        } else {
+        if (container != null && !closed && slots.get(key) == slot) {
             slot.ready.addLast(container); // already counted in held since the refill reserved it
+        } else {
+            slot.held.decrementAndGet();
+            if (container != null) {
+                container.close();
+            }
         }
         if (closed) {
             drain(slot);

@@ -37,7 +37,7 @@ class WarmPoolTest {
     void aMissReturnsNothingAndFillsTheKeyUpToItsSize() {
         try (WarmPool pool = pool(3, Clock.systemUTC())) {
             assertThat(pool.take(SPEC)).isNull();
-            await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 3);
+            awaitReady(pool, 3);
             assertThat(started).hasSize(3);
         }
     }
@@ -46,7 +46,7 @@ class WarmPoolTest {
     void pooledContainersCarryThePoolLabelsAndNoWorkspaceIdentity() {
         try (WarmPool pool = pool(1, Clock.systemUTC())) {
             pool.prime(SPEC);
-            await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 1);
+            awaitReady(pool, 1);
             assertThat(specs.getFirst().labels())
                     .containsEntry(WarmPool.LABEL_POOL, "true")
                     .containsEntry("mechanize.group", "g")
@@ -63,7 +63,7 @@ class WarmPoolTest {
             started.clear();
             try (WarmPool pool = pool(4, Clock.systemUTC())) {
                 pool.prime(SPEC);
-                await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 4);
+                awaitReady(pool, 4);
                 for (int i = 0; i < 2; i++) {
                     assertThat(pool.take(SPEC)).isNotNull();
                     pool.settled();
@@ -80,7 +80,7 @@ class WarmPoolTest {
                 for (Thread t : primers) {
                     t.join();
                 }
-                await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 4);
+                awaitReady(pool, 4);
                 assertThat(started).as("round %d", round).hasSize(6).noneMatch(c -> c.closed);
             }
         }
@@ -92,7 +92,7 @@ class WarmPoolTest {
             pool.prime(SPEC);
             Set<String> seen = new HashSet<>();
             for (int i = 0; i < 6; i++) {
-                await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 2);
+                awaitReady(pool, 2);
                 SandboxContainer c = pool.take(SPEC);
                 assertThat(c).isNotNull();
                 pool.settled();
@@ -105,14 +105,14 @@ class WarmPoolTest {
     void aRefillWaitsWhileATakenContainerIsBeingPlaced() throws Exception {
         try (WarmPool pool = pool(1, Clock.systemUTC())) {
             pool.prime(SPEC);
-            await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 1);
+            awaitReady(pool, 1);
             assertThat(pool.take(SPEC)).isNotNull();
 
             Thread.sleep(WarmPool.REFILL_DELAY.multipliedBy(3).toMillis());
             assertThat(started).as("no refill while the workspace is being placed").hasSize(1);
 
             pool.settled();
-            await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 1);
+            awaitReady(pool, 1);
             assertThat(started).hasSize(2);
         }
     }
@@ -121,7 +121,7 @@ class WarmPoolTest {
     void aPlacementThatNeverSettlesDelaysTheRefillOnlySoLong() {
         try (WarmPool pool = pool(1, Clock.systemUTC())) {
             pool.prime(SPEC);
-            await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 1);
+            awaitReady(pool, 1);
             long taken = System.nanoTime();
             assertThat(pool.take(SPEC)).isNotNull();
 
@@ -135,7 +135,7 @@ class WarmPoolTest {
     void anotherImageOrLimitIsAnotherKey() {
         try (WarmPool pool = pool(1, Clock.systemUTC())) {
             pool.prime(SPEC);
-            await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 1);
+            awaitReady(pool, 1);
             ContainerSpec bigger = new ContainerSpec("img", Map.of(), 1024L << 20, 1_000_000_000L, 256, 512L << 20,
                     128L << 20, null, "none", Map.of());
             assertThat(pool.take(bigger)).isNull();
@@ -151,7 +151,7 @@ class WarmPoolTest {
                     64L << 20, null, "none", Map.of());
             pool.prime(SPEC);
             pool.take(other);
-            await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 2);
+            awaitReady(pool, 2);
             clock.now = clock.now.plus(Duration.ofMinutes(11));
             pool.take(SPEC);
             assertThat(started.stream().filter(c -> c.closed).count()).isEqualTo(1);
@@ -162,10 +162,14 @@ class WarmPoolTest {
     void closeRemovesEveryIdleContainer() {
         WarmPool pool = pool(3, Clock.systemUTC());
         pool.prime(SPEC);
-        await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == 3);
+        awaitReady(pool, 3);
         pool.close();
         assertThat(started).allMatch(c -> c.closed);
         assertThat(pool.take(SPEC)).isNull();
+    }
+
+    private static void awaitReady(WarmPool pool, int containers) {
+        await().atMost(Duration.ofSeconds(5)).until(() -> pool.ready() == containers);
     }
 
     private static final class MutableClock extends Clock {
