@@ -3,6 +3,7 @@ package io.mechanize.cli.bench;
 import io.mechanize.cli.client.Cluster;
 import io.mechanize.schemas.Topics;
 import io.mechanize.schemas.avro.Action;
+import io.mechanize.schemas.avro.FileEditAction;
 import io.mechanize.schemas.avro.ActionBatch;
 import io.mechanize.schemas.avro.CloseWorkspace;
 import io.mechanize.schemas.avro.CreateWorkspace;
@@ -142,6 +143,22 @@ final class BenchClient implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             actions.add(Action.newBuilder().setActionId("a" + i)
                     .setPayload(TerminalCommandAction.newBuilder().setCommand("true").build()).build());
+        }
+        return ActionBatch.newBuilder().setActions(actions).build();
+    }
+
+    /**
+     * A file written, then read back {@code reads} times: FILE_EDIT actions, which run the
+     * in-container helper, where {@link #trues} run through the shell session's driver alone.
+     */
+    static ActionBatch fileReads(int reads) {
+        List<Action> actions = new ArrayList<>(reads + 1);
+        actions.add(Action.newBuilder().setActionId("w")
+                .setPayload(FileEditAction.newBuilder().setFilePath("bench.txt").setOperation("write")
+                        .setContent("one line\n").build()).build());
+        for (int i = 0; i < reads; i++) {
+            actions.add(Action.newBuilder().setActionId("r" + i)
+                    .setPayload(FileEditAction.newBuilder().setFilePath("bench.txt").setOperation("read").build()).build());
         }
         return ActionBatch.newBuilder().setActions(actions).build();
     }

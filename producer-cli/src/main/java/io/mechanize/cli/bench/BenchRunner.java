@@ -3,6 +3,7 @@ package io.mechanize.cli.bench;
 import static java.util.Objects.requireNonNull;
 
 import io.mechanize.cli.client.Cluster;
+import io.mechanize.schemas.avro.ActionBatch;
 import io.mechanize.schemas.avro.ActionResult;
 import io.mechanize.schemas.avro.CommandRejected;
 import io.mechanize.schemas.avro.CreateWorkspace;
@@ -37,6 +38,8 @@ public final class BenchRunner {
     private static final int LATENCY_SAMPLES = 100;
     private static final int DIFF_ROUNDS = 7;
     private static final int DIFF_ACTIONS = 100;
+    /** File actions cost tens of milliseconds, not a few: fewer of them per round. */
+    private static final int DIFF_FILE_ACTIONS = 20;
     private static final int PACED_CREATES = 20;
     private static final Duration PACE = Duration.ofMillis(150);
     /** Files in the snapshot of phase 6's workspaces. */
@@ -138,7 +141,8 @@ public final class BenchRunner {
             }
 
             console.printf("phase 4/6: submit-to-result of one-action batches x%d; per-action overhead by batch"
-                    + " differencing (%d vs 1 actions) x%d%n", LATENCY_SAMPLES, DIFF_ACTIONS + 1, DIFF_ROUNDS);
+                    + " differencing (%d vs 1 actions) x%d; file reads (%d vs 0 after a write) x%d%n", LATENCY_SAMPLES,
+                    DIFF_ACTIONS + 1, DIFF_ROUNDS, DIFF_FILE_ACTIONS, DIFF_ROUNDS);
             awaitFullPool(); // no refill of phase 3's burst competes with the latencies
             List<Double> s2r = new ArrayList<>();
             for (int i = 0; i < LATENCY_SAMPLES; i++) {
@@ -152,11 +156,22 @@ public final class BenchRunner {
                 perAction.add((many - one) / DIFF_ACTIONS);
             }
             double fine = Stats.quantile(perAction, 0.5);
+            List<Double> perFileAction = new ArrayList<>();
+            for (int i = 0; i < DIFF_ROUNDS; i++) {
+                double one = roundTrip(client, ws, BenchClient.fileReads(0));
+                double many = roundTrip(client, ws, BenchClient.fileReads(DIFF_FILE_ACTIONS));
+                perFileAction.add((many - one) / DIFF_FILE_ACTIONS);
+            }
+            // that workspace now has the helper its session keeps for file actions running
+            Map<String, Long> usedMem = engine.memoryBytes(List.of(opened.containerOf().get(ws)));
             r.put("submit_to_result_ms", Stats.summary(s2r, 0.5, 0.95));
             // the same conditions as the docker exec baseline: one at a time on a quiet engine
             r.put("action_overhead_ms", Stats.summary(perAction, 0.5, 0.95));
             r.put("docker_exec_ms", Stats.summary(java.util.Arrays.stream(exec).boxed().toList(), 0.5, 0.95));
             r.put("action_overhead_vs_docker_exec", Stats.round(execP50 / fine));
+            r.put("file_action_ms", Stats.summary(perFileAction, 0.5, 0.95));
+            r.put("host_mem_workspace_after_file_actions_mb",
+                    Stats.round(usedMem.values().stream().mapToLong(Long::longValue).sum() / 1048576.0));
             closeAll(client, idle);
             openContainers.clear();
 
@@ -250,13 +265,14 @@ public final class BenchRunner {
     }
 
     /** Workspaces opened at once: their ids, containers, ready latencies and how many came from the pool. */
-    private record Opened(List<String> ids, List<String> containers, List<Long> readyMs, int fromPool,
-            List<String> failed) {}
+    private record Opened(List<String> ids, List<String> containers, Map<String, String> containerOf, List<Long> readyMs,
+            int fromPool, List<String> failed) {}
 
     /** Sends {@code n} creations of {@code create} at once and waits for their answers. */
     private Opened openIdle(BenchClient client, int n, String prefix, CreateWorkspace create) throws Exception {
         List<String> ids = new ArrayList<>();
         List<String> containers = new ArrayList<>();
+        Map<String, String> containerOf = new HashMap<>();
         List<Long> readyMs = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         int fromPool = 0;
@@ -276,6 +292,7 @@ public final class BenchRunner {
             if (a.event().getBody() instanceof WorkspaceCreated c) {
                 answered.add(a.event().getWorkspaceId());
                 containers.add(c.getContainerId());
+                containerOf.put(a.event().getWorkspaceId(), c.getContainerId());
                 readyMs.add(c.getReadyMs());
                 fromPool += c.getFromPool() ? 1 : 0;
             } else if (ids.contains(a.event().getWorkspaceId()) && answered.add(a.event().getWorkspaceId())) {
@@ -286,12 +303,18 @@ public final class BenchRunner {
             failed.add((n - answered.size()) + " of " + n + " workspaces gave no answer within " + PHASE_TIMEOUT);
         }
         ids.removeIf(ws -> failed.stream().anyMatch(f -> f.startsWith(ws + " ")));
-        return new Opened(ids, containers, readyMs, fromPool, failed);
+        return new Opened(ids, containers, containerOf, readyMs, fromPool, failed);
     }
 
     /** Sends a batch of {@code actions} {@code true}s and waits for all its results: milliseconds. */
     private double roundTrip(BenchClient client, String ws, int actions) throws Exception {
-        long sent = client.send(ws, BenchClient.trues(actions));
+        return roundTrip(client, ws, BenchClient.trues(actions));
+    }
+
+    /** Sends {@code batch} and waits for all its results, each a success: milliseconds. */
+    private double roundTrip(BenchClient client, String ws, ActionBatch batch) throws Exception {
+        int actions = batch.getActions().size();
+        long sent = client.send(ws, batch);
         client.flush();
         int seen = 0;
         long arrived = sent;
