@@ -43,6 +43,7 @@ public final class DockerWorkspace implements Workspace {
     private final SandboxContainer container;
     private final int snapshotFiles;
     private final Clock clock;
+    private final Helper measuredHelper;
     private final FileEditHandler fileEdits;
     private final TerminalCommandHandler terminal;
     private final GitOperationHandler git;
@@ -63,11 +64,15 @@ public final class DockerWorkspace implements Workspace {
         this.clock = requireNonNull(clock, "clock is null");
         requireNonNull(command, "command is null");
         this.limits = command.getLimits();
-        Helper helper = new Helper(container);
-        this.fileEdits = new FileEditHandler(helper);
-        this.git = new GitOperationHandler(helper);
+        // the agent's own tools go to the helper its shell session keeps; the evaluation and the
+        // test runner keep an exec each (their verdicts must not come through a process the agent
+        // can write to). A file or IDE action is one request, measured in its round trip; git
+        // makes two, inside a usage window
+        this.measuredHelper = Helper.inSessionMeasured(container);
+        this.fileEdits = new FileEditHandler(measuredHelper);
+        this.git = new GitOperationHandler(Helper.inSession(container));
         this.tests = new TestRunHandler(new TestRunner(container), command.getLimits());
-        this.ide = new IdeActionHandler(helper);
+        this.ide = new IdeActionHandler(measuredHelper);
         this.terminal = new TerminalCommandHandler(container, command.getLimits());
         this.evaluator = new Evaluator(container, command.getLimits(), clock);
     }
@@ -106,6 +111,14 @@ public final class DockerWorkspace implements Workspace {
                 TerminalCommandHandler.Outcome outcome = terminal.run(command, draft);
                 done = outcome.result().setExecutionTimeMs(Duration.between(start, clock.instant()).toMillis());
                 usage = outcome.usage();
+            } else if (action.getPayload() instanceof FileEditAction || action.getPayload() instanceof IdeAction) {
+                // one helper request, which the session measures in the same round trip; an action
+                // refused before it reaches the container is unmeasured
+                measuredHelper.takeUsage();
+                Instant start = clock.instant();
+                done = dispatch(action.getPayload(), type, draft);
+                done.setExecutionTimeMs(Duration.between(start, clock.instant()).toMillis());
+                usage = measuredHelper.takeUsage();
             } else {
                 UsageWindow window = container.openUsageWindow();
                 Instant start = clock.instant();

@@ -19,9 +19,12 @@ import java.util.Map;
  * @param raw whether the command starts from the session's first state (its working directory
  *     and variables as the container started) and saves nothing back: the worker's own commands
  * @param stdin bytes for the command's standard input, or null for none
+ * @param helper whether this is a request for the session's resident helper ({@code helper.py})
+ *     rather than a command: {@code stdin} is the helper's source followed by the request, and
+ *     {@code command} is the source's length in bytes
  */
 public record ShellRequest(String command, String workingDir, Map<String, String> env, Duration timeout, int maxOutputBytes,
-        boolean measured, boolean raw, byte[] stdin) {
+        boolean measured, boolean raw, byte[] stdin, boolean helper) {
     public ShellRequest {
         requireNonNull(command, "command is null");
         env = Map.copyOf(requireNonNull(env, "env is null"));
@@ -36,20 +39,34 @@ public record ShellRequest(String command, String workingDir, Map<String, String
                 || env.values().stream().anyMatch(v -> v.indexOf('\0') >= 0)) {
             throw new IllegalArgumentException("command, working_dir and env values must not contain NUL bytes");
         }
+        if (helper && (stdin == null || !raw || workingDir != null || !env.isEmpty() || !command.matches("[0-9]+")
+                || Integer.parseInt(command) > stdin.length)) {
+            throw new IllegalArgumentException("a helper request is raw, has no working_dir or env, and its input starts"
+                    + " with the helper's source, whose length is its command");
+        }
     }
 
     /** An agent's command: unmeasured, from the session's state, no input. */
     public ShellRequest(String command, String workingDir, Map<String, String> env, Duration timeout, int maxOutputBytes) {
-        this(command, workingDir, env, timeout, maxOutputBytes, false, false, null);
+        this(command, workingDir, env, timeout, maxOutputBytes, false, false, null, false);
     }
 
     /** A worker's own command (snapshot placement, evaluation): raw, from /workspace, with {@code stdin}. */
     public static ShellRequest raw(String command, byte[] stdin, Duration timeout, int maxOutputBytes) {
-        return new ShellRequest(command, null, Map.of(), timeout, maxOutputBytes, false, true, stdin);
+        return new ShellRequest(command, null, Map.of(), timeout, maxOutputBytes, false, true, stdin, false);
+    }
+
+    /**
+     * A request for the session's resident helper, which the session starts on first use and keeps:
+     * {@code stdin} is the helper's source ({@code sourceBytes} long) followed by the request.
+     */
+    public static ShellRequest helper(int sourceBytes, byte[] stdin, Duration timeout, int maxOutputBytes) {
+        return new ShellRequest(Integer.toString(sourceBytes), null, Map.of(), timeout, maxOutputBytes, false, true, stdin,
+                true);
     }
 
     /** This request, measured as one action. */
     public ShellRequest withMeasurement() {
-        return new ShellRequest(command, workingDir, env, timeout, maxOutputBytes, true, raw, stdin);
+        return new ShellRequest(command, workingDir, env, timeout, maxOutputBytes, true, raw, stdin, helper);
     }
 }

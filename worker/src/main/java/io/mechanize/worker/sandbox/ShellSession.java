@@ -168,7 +168,7 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
     static byte[] encode(String id, ShellRequest request, boolean baselineFirst) {
         long seconds = Math.max(1, (request.timeout().toMillis() + 999) / 1000);
         String mode = (request.measured() ? "m" : "") + (request.measured() && baselineFirst ? "b" : "")
-                + (request.raw() ? "r" : "");
+                + (request.raw() ? "r" : "") + (request.helper() ? "h" : "");
         byte[] stdin = request.stdin() == null ? new byte[0] : request.stdin();
         StringBuilder header = new StringBuilder(id).append(' ').append(seconds)
                 .append(' ').append(mode.isEmpty() ? "-" : mode).append(' ').append(stdin.length);

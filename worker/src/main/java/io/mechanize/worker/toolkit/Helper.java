@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mechanize.worker.sandbox.ExecResult;
 import io.mechanize.worker.sandbox.SandboxContainer;
+import io.mechanize.worker.sandbox.ShellRequest;
+import io.mechanize.worker.sandbox.ShellResult;
+import io.mechanize.worker.sandbox.UsageReport;
 import io.mechanize.worker.workspace.WorkspaceException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,9 +19,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The in-container helper ({@code helper.py}, sent as {@code python3 -I -S -c}): one exec per
- * operation, the request as JSON on stdin, the reply as JSON on stdout. The helper resolves
- * every path inside the container and refuses what leaves {@code /workspace}.
+ * The in-container helper ({@code helper.py}, run as {@code python3 -I -S -c}): the request as
+ * JSON on stdin, the reply as JSON on stdout. The helper resolves every path inside the container
+ * and refuses what leaves {@code /workspace}.
+ *
+ * <p>Two ways to reach it. {@link #inSession} sends the request to the helper that the
+ * workspace's default shell session keeps running (it starts it from the request's own input,
+ * which begins with the helper's source): the round trip of a shell command, with no interpreter
+ * start, for the agent's file, IDE and git actions. {@link #Helper(SandboxContainer)} runs it in a
+ * {@code docker exec} of its own,
+ * whose exit code comes from the engine: for the evaluation, which must not depend on a process
+ * the agent can write to (DECISIONS.md).
  */
 public final class Helper {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -29,10 +40,45 @@ public final class Helper {
      */
     private static final List<String> ARGV = List.of("python3", "-I", "-S", "-c", SOURCE);
 
-    private final SandboxContainer container;
+    private static final byte[] SOURCE_BYTES = SOURCE.getBytes(StandardCharsets.UTF_8);
 
+    private final SandboxContainer container;
+    private final Transport transport;
+    private UsageReport lastUsage = UsageReport.unmeasured();
+
+    private enum Transport { EXEC, SESSION, SESSION_MEASURED }
+
+    /** The helper in a {@code docker exec} per request. */
     public Helper(SandboxContainer container) {
+        this(container, Transport.EXEC);
+    }
+
+    private Helper(SandboxContainer container, Transport transport) {
         this.container = requireNonNull(container, "container is null");
+        this.transport = transport;
+    }
+
+    /**
+     * The helper resident in the container's default shell session: no exec and no interpreter
+     * start per request. Unmeasured: for an action that makes several requests in a usage window.
+     */
+    public static Helper inSession(SandboxContainer container) {
+        return new Helper(container, Transport.SESSION);
+    }
+
+    /**
+     * Like {@link #inSession}, but the session measures each request as one action, in the same
+     * round trip: for actions that make one request. {@link #takeUsage} gives the measurement.
+     */
+    public static Helper inSessionMeasured(SandboxContainer container) {
+        return new Helper(container, Transport.SESSION_MEASURED);
+    }
+
+    /** The measurement of the last request since the previous call, or an unmeasured report. */
+    public UsageReport takeUsage() {
+        UsageReport usage = lastUsage;
+        lastUsage = UsageReport.unmeasured();
+        return usage;
     }
 
     /**
@@ -45,16 +91,36 @@ public final class Helper {
         return call(request, Map.of(), timeout, maxReplyBytes);
     }
 
+    /** @param env variables for the programs the request runs (git's identity, say) */
     public HelperReply call(Map<String, ?> request, Map<String, String> env, Duration timeout, int maxReplyBytes)
             throws WorkspaceException {
-        byte[] stdin;
+        Map<String, Object> full = new java.util.LinkedHashMap<>(request);
+        if (!env.isEmpty()) {
+            full.put("env", env);
+        }
+        byte[] json;
         try {
-            stdin = JSON.writeValueAsBytes(request);
+            json = JSON.writeValueAsBytes(full);
         } catch (IOException e) {
             throw new UncheckedIOException("a helper request could not be written as JSON", e);
         }
-        ExecResult exec = container.exec(ARGV, env, stdin, timeout, maxReplyBytes);
-        return interpret(exec, timeout);
+        if (transport == Transport.EXEC) {
+            return interpret(container.exec(ARGV, json, timeout, maxReplyBytes), timeout);
+        }
+        // the helper's source first: a session whose helper is not running yet (or was killed)
+        // starts it from this very input
+        byte[] stdin = new byte[SOURCE_BYTES.length + json.length];
+        System.arraycopy(SOURCE_BYTES, 0, stdin, 0, SOURCE_BYTES.length);
+        System.arraycopy(json, 0, stdin, SOURCE_BYTES.length, json.length);
+        ShellRequest shell = ShellRequest.helper(SOURCE_BYTES.length, stdin, timeout, maxReplyBytes);
+        ShellResult result = container.shell(SandboxContainer.DEFAULT_SESSION,
+                transport == Transport.SESSION_MEASURED ? shell.withMeasurement() : shell);
+        lastUsage = result.usage();
+        if (result.status() != ShellResult.Status.RAN) {
+            String why = result.sessionNote() != null ? result.sessionNote() : "the session answered " + result.status();
+            return HelperReply.failed("the in-container helper did not finish: " + why, false);
+        }
+        return interpret(result.exec(), timeout);
     }
 
     /** A helper reply and the exec of the command the helper became after replying. */

@@ -109,7 +109,7 @@ __mz_lstart() {
   # this process holds both ends of both fifos: a dead lister means no reply, never a SIGPIPE;
   # the lister holds only its own ends, so it reads end-of-file when this process is gone
   exec 5<> "$q.in" 6<> "$q.out" || return 1
-  perl -e "$__mz_LISTER" < "$q.in" > "$q.out" 3>&- 4>&- 5>&- 6>&- &
+  perl -e "$__mz_LISTER" < "$q.in" > "$q.out" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
   __mz_LW=$!
 }
 __mz_lalive() {

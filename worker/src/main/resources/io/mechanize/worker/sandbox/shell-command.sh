@@ -9,7 +9,8 @@ for __mz_v in "${!__mz_@}"; do
   case $__mz_v in __mz_S|__mz_id|__mz_from|__mz_to|__mz_dir|__mz_cmd) ;; *) unset "$__mz_v" ;; esac
 done
 unset -f __mz_val __mz_cpu __mz_begin __mz_sample __mz_list __mz_baseline __mz_end __mz_kindof \
-  __mz_lstart __mz_lalive __mz_lreply __mz_lstop __mz_plist __mz_listto __mz_lpick __mz_report
+  __mz_lstart __mz_lalive __mz_lreply __mz_lstop __mz_plist __mz_listto __mz_lpick __mz_report \
+  __mz_halive __mz_hstop __mz_hask
 unset __mz_v LC_ALL
 __mz_kind=ok
 __mz_old=() __mz_given=() __mz_names=() __mz_had=()

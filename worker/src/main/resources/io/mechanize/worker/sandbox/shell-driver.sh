@@ -7,6 +7,9 @@
 # MODE is "-" or letters: m  measure the command (observe.sh) and report it in the reply
 #                         b  take a new /workspace baseline first (files changed outside any action)
 #                         r  raw: start from the session's first state, save nothing back
+#                         h  a request for the resident helper (helper.py), not a command: the
+#                            command field is the length of the helper's source, with which the
+#                            input starts; the request follows it. Implies r.
 # Each command runs in a forked subshell that is its own process group (job control), started
 # from the saved state (cwd and exported variables) and saving it back on exit, so cd and export
 # carry over while a timeout can kill the command's whole process group without killing this
@@ -39,6 +42,56 @@ set -m
 __mz_INFILE_MAX=1048576  # a command's input up to this size is put in a file, not streamed
 # the resident lister starts now, while the container waits in the pool, not in the first action
 __mz_lstart
+# The resident helper: one python process per driver, started by the first helper request from
+# that request's own input (the helper's source comes first in every one, so a helper the agent
+# killed is simply started again), and kept, so that a file action costs no interpreter start.
+# It reads "INPUT SKIP" lines from its fifo, writes each reply to this driver's stdout (the
+# worker's stream) and then its exit code as one line to its other fifo. Like the lister it is
+# the agent's to kill or stop: every wait is bounded by the request's timeout.
+__mz_HW= __mz_HGEN=0
+__mz_HBOOT='import sys; exec(open(sys.argv[1], "rb").read(int(sys.argv[2])))'
+__mz_halive() {
+  local st=
+  { read -r _ _ st _ < "/proc/$__mz_HW/stat"; } 2>/dev/null
+  [ -n "$st" ] && [ "$st" != Z ]
+}
+__mz_hstop() {
+  kill -KILL -- "-$__mz_HW" 2>/dev/null
+  wait "$__mz_HW" 2>/dev/null
+  exec 7>&- 8>&-
+  __mz_HW=
+}
+__mz_hask() { # $1 input file, $2 source length: sets __mz_rc, __mz_timedout and __mz_kind
+  local q line
+  __mz_kind=ok __mz_timedout=0
+  if [ -n "$__mz_HW" ] && ! __mz_halive; then __mz_hstop; fi
+  if [ -z "$__mz_HW" ]; then
+    # fifos of their own for each helper, so that nothing a dead one left behind is read
+    q=$__mz_O/helper.$$.$((++__mz_HGEN))
+    mkfifo -m 600 -- "$q.in" "$q.out" && exec 7<> "$q.in" 8<> "$q.out" || { __mz_rc=126; return; }
+    # the environment and directory of the session's first state, as a raw command has them
+    ( . "$__mz_S/state.init" 2>/dev/null
+      exec python3 -I -S -c "$__mz_HBOOT" "$1" "$2" "$q.in" "$q.out" ) < /dev/null 2>&4 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    __mz_HW=$!
+  fi
+  printf '%s %s\n' "$1" "$2" >&7
+  while :; do
+    # the helper writes its line in one write: a read that times out has read none of it
+    if IFS= read -r -t 0.05 line <&8; then __mz_rc=$line; return; fi
+    [[ $__mz_mode == *m* ]] && __mz_sample
+    if ! __mz_halive; then
+      wait "$__mz_HW" 2>/dev/null
+      __mz_rc=$?
+      __mz_hstop
+      return
+    fi
+    if (( ${EPOCHREALTIME/./} >= __mz_deadline )); then
+      __mz_hstop
+      __mz_timedout=1 __mz_rc=137 __mz_kind=killed
+      return
+    fi
+  done
+}
 # the kind ("ok", "escape", ...) the current command wrote on exit; none if it was killed
 __mz_kindof() {
   local id kind
@@ -57,9 +110,15 @@ while IFS=' ' read -r -a __mz_hdr; do
   [[ $__mz_mode == *m* ]] && __mz_begin
   __mz_state=$__mz_cur __mz_next=state.1
   [ "$__mz_cur" = state.1 ] && __mz_next=state.0
-  [[ $__mz_mode == *r* ]] && __mz_state=state.init __mz_next=
+  [[ $__mz_mode == *[rh]* ]] && __mz_state=state.init __mz_next=
   __mz_inpid= __mz_in=/dev/null
-  if ((__mz_inlen > 0 && __mz_inlen <= __mz_INFILE_MAX)); then
+  if [[ $__mz_mode == *h* ]]; then
+    # the helper reads its request from a file, whatever its size
+    __mz_in=$__mz_S/stdin.data
+    head -c "$__mz_inlen" > "$__mz_in"
+    __mz_deadline=$(( ${EPOCHREALTIME/./} + __mz_tmo * 1000000 ))
+    __mz_hask "$__mz_in" "${__mz_fields[1]}"
+  elif ((__mz_inlen > 0 && __mz_inlen <= __mz_INFILE_MAX)); then
     # a small input (a snapshot, say) goes to a file first: one head, no feeder, no fifo
     __mz_in=$__mz_S/stdin.data
     head -c "$__mz_inlen" > "$__mz_in"
@@ -70,34 +129,36 @@ while IFS=' ' read -r -a __mz_hdr; do
     { head -c "$__mz_inlen" | { cat; cat > /dev/null; }; } > "$__mz_in" &
     __mz_inpid=$!
   fi
-  (
-    exec 0< "$__mz_in"
-    exec 2>&4 3>&- 4>&- 5>&- 6>&-
-    set +m
-    set -- "$__mz_S" "$__mz_id" "$__mz_state" "$__mz_next" "${__mz_fields[@]}"
-    . "$__mz_S/command.sh"
-  ) &
-  __mz_pid=$!
-  __mz_deadline=$(( ${EPOCHREALTIME/./} + __mz_tmo * 1000000 ))
-  __mz_timedout=0 __mz_kind=killed
-  while :; do
-    # a line in the done fifo only wakes the driver; whether the command saved its state is in
-    # the kind file, written whole before that line (a read timed out mid-line loses its bytes)
-    if read -r -t 0.05 _ <&3 && __mz_kindof; then break; fi
-    [[ $__mz_mode == *m* ]] && __mz_sample
-    __mz_st=
-    { read -r _ _ __mz_st _ < "/proc/$__mz_pid/stat"; } 2>/dev/null
-    [ -z "$__mz_st" ] || [ "$__mz_st" = Z ] && break
-    if (( ${EPOCHREALTIME/./} >= __mz_deadline )); then
-      kill -KILL -- "-$__mz_pid" 2>/dev/null
-      __mz_timedout=1
-      break
-    fi
-  done
-  wait "$__mz_pid" 2>/dev/null
-  __mz_rc=$?
-  # the command has exited: its kind file is complete, or it never got to write it (killed)
-  __mz_kindof
+  if [[ $__mz_mode != *h* ]]; then
+    (
+      exec 0< "$__mz_in"
+      exec 2>&4 3>&- 4>&- 5>&- 6>&- 7>&- 8>&-
+      set +m
+      set -- "$__mz_S" "$__mz_id" "$__mz_state" "$__mz_next" "${__mz_fields[@]}"
+      . "$__mz_S/command.sh"
+    ) &
+    __mz_pid=$!
+    __mz_deadline=$(( ${EPOCHREALTIME/./} + __mz_tmo * 1000000 ))
+    __mz_timedout=0 __mz_kind=killed
+    while :; do
+      # a line in the done fifo only wakes the driver; whether the command saved its state is in
+      # the kind file, written whole before that line (a read timed out mid-line loses its bytes)
+      if read -r -t 0.05 _ <&3 && __mz_kindof; then break; fi
+      [[ $__mz_mode == *m* ]] && __mz_sample
+      __mz_st=
+      { read -r _ _ __mz_st _ < "/proc/$__mz_pid/stat"; } 2>/dev/null
+      [ -z "$__mz_st" ] || [ "$__mz_st" = Z ] && break
+      if (( ${EPOCHREALTIME/./} >= __mz_deadline )); then
+        kill -KILL -- "-$__mz_pid" 2>/dev/null
+        __mz_timedout=1
+        break
+      fi
+    done
+    wait "$__mz_pid" 2>/dev/null
+    __mz_rc=$?
+    # the command has exited: its kind file is complete, or it never got to write it (killed)
+    __mz_kindof
+  fi
   [ -n "$__mz_inpid" ] && wait "$__mz_inpid" 2>/dev/null
   [ "$__mz_in" = "$__mz_S/stdin.data" ] && : > "$__mz_in"
   if [ "$__mz_kind" = ok ] && [ -n "$__mz_next" ]; then

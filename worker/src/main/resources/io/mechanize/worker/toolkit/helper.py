@@ -253,7 +253,8 @@ def fingerprint():
 def op_run(q):
     import subprocess
     before = fingerprint()
-    done = subprocess.run(q["argv"], cwd=ROOT, capture_output=True)
+    env = dict(os.environ, **q["env"]) if q.get("env") else None
+    done = subprocess.run(q["argv"], cwd=ROOT, env=env, capture_output=True)
     after = fingerprint()
     cap = q["cap"]
     return {"exit": done.returncode, "stdout": done.stdout[:cap].decode("utf-8", "replace"),
@@ -409,7 +410,47 @@ def op_read_report(q):
 OPS = {n[3:]: f for n, f in list(globals().items()) if n.startswith("op_")}
 
 
+def handle(q):
+    """The reply to one request that is not chained to a command."""
+    try:
+        reply = OPS[q["op"]](q)
+        reply.setdefault("ok", True)
+    except Refused as e:
+        reply = {"ok": False, "error": str(e), "escape": e.escape}
+    except OSError as e:
+        reply = {"ok": False, "error": "%s: %s" % (e.strerror, rel(e.filename) if e.filename else ""),
+                 "no_space": e.errno == 28}
+    return reply
+
+
+def serve(requests, replies):
+    """The resident helper of a shell session (shell-driver.sh): one "INPUT SKIP" line per
+    request; the request is INPUT's bytes after the first SKIP (this source). The reply goes to
+    stdout, then its exit code as one line to `replies`; a request that fails unexpectedly leaves
+    its traceback on stderr and exit code 1, and the helper goes on."""
+    import traceback
+    with open(requests, "r") as lines, open(replies, "w") as codes:
+        for line in lines:
+            code = 0
+            try:
+                path, skip = line.split()
+                with open(path, "rb") as f:
+                    f.seek(int(skip))
+                    q = json.loads(f.read().decode("utf-8"))
+                sys.stdout.write(json.dumps(handle(q)))
+            except Exception:
+                traceback.print_exc()
+                code = 1
+            sys.stdout.flush()
+            sys.stderr.flush()
+            codes.write("%d\n" % code)
+            codes.flush()
+
+
 def main():
+    if len(sys.argv) == 5:  # started by shell-driver.sh: -c, its input, this source's length, fifos
+        serve(sys.argv[3], sys.argv[4])
+        return
     cwd = os.getcwd()
     q = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     then = q.get("then_exec")
@@ -421,13 +462,7 @@ def main():
         signal.signal(signal.SIGALRM, out_of_time)
         signal.alarm(int(q["then_budget_s"]))
     try:
-        reply = OPS[q["op"]](q)
-        reply.setdefault("ok", True)
-    except Refused as e:
-        reply = {"ok": False, "error": str(e), "escape": e.escape}
-    except OSError as e:
-        reply = {"ok": False, "error": "%s: %s" % (e.strerror, rel(e.filename) if e.filename else ""),
-                 "no_space": e.errno == 28}
+        reply = handle(q)
     except Exception as e:
         if not then:
             raise

@@ -1,0 +1,155 @@
+package io.mechanize.worker.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mechanize.schemas.avro.Action;
+import io.mechanize.schemas.avro.ActionResult;
+import io.mechanize.schemas.avro.FileEditAction;
+import io.mechanize.schemas.avro.TerminalCommandAction;
+import io.mechanize.worker.actions.DockerWorkspace;
+import io.mechanize.worker.toolkit.Helper;
+import io.mechanize.worker.toolkit.HelperReply;
+import io.mechanize.worker.workspace.Workspace;
+import io.mechanize.worker.workspace.WorkspaceException;
+import io.mechanize.worker.workspace.WorkspaceRef;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The helper that the default shell session keeps for file and IDE actions, against the real
+ * engine: one process serves every request, and an agent that kills or stops it costs at most one
+ * request's timeout, never the workspace's file actions.
+ */
+@Tag("integration")
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ResidentHelperIT {
+    /** Matches the resident helper's command line (shell-driver.sh's bootstrap), nothing else. */
+    private static final String HELPER_PATTERN = "'exec\\(open\\(sys\\.argv'";
+    private final String workerId = "it-worker-" + UUID.randomUUID();
+    private DockerEngine engine;
+    private DockerWorkspaceFactory factory;
+    /** The container of the workspace opened last. */
+    private final AtomicReference<SandboxContainer> bound = new AtomicReference<>();
+    private int actions;
+
+    @BeforeAll
+    void start() {
+        engine = DockerEngine.fromEnvironment();
+    }
+
+    @AfterAll
+    void stop() {
+        if (factory != null) {
+            factory.close();
+        }
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    /** A workspace; its container is then in {@link #bound}, for a direct call with a short timeout. */
+    private Workspace open(String id) throws WorkspaceException {
+        if (factory == null) {
+            factory = new DockerWorkspaceFactory(engine, workerId, SandboxFixture.TEST_LABELS, (ref, command, c, files) -> {
+                bound.set(c);
+                return new DockerWorkspace(ref, command, c, files);
+            }, Clock.systemUTC());
+        }
+        return factory.create(new WorkspaceRef(id, "run-it", workerId), SandboxFixture.command(null));
+    }
+
+    @Test
+    void oneHelperProcessAnswersEveryFileActionAndItsChangesAreMeasured() throws Exception {
+        try (Workspace ws = open("one-helper")) {
+            ActionResult write = file(ws, SandboxFixture.edit("a.txt", "write").setContent("one\n").build());
+            assertThat(write.getSuccess()).as(write.toString()).isTrue();
+            assertThat(write.getStateChanges().getCreated()).containsExactly("a.txt");
+            String first = helperPids(ws);
+            assertThat(first).as("one resident helper after the first file action").matches("[0-9]+\n");
+
+            ActionResult replace = file(ws, SandboxFixture.edit("a.txt", "str_replace").setOldStr("one").setNewStr("two").build());
+            assertThat(replace.getStateChanges().getModified()).containsExactly("a.txt");
+            assertThat(file(ws, SandboxFixture.edit("a.txt", "read").build()).getOutput()).isEqualTo("two\n");
+            assertThat(helperPids(ws)).as("the same process answered the later actions").isEqualTo(first);
+        }
+    }
+
+    @Test
+    void aHelperTheAgentKillsIsStartedAgainByTheNextFileAction() throws Exception {
+        try (Workspace ws = open("killed-helper")) {
+            file(ws, SandboxFixture.edit("b.txt", "write").setContent("kept\n").build());
+            String before = helperPids(ws);
+            ActionResult kill = shell(ws, "pkill -KILL -f " + HELPER_PATTERN + "; sleep 0.2; pgrep -c -f " + HELPER_PATTERN);
+            assertThat(kill.getOutput()).as("the agent killed it").isEqualTo("0\n");
+
+            ActionResult read = file(ws, SandboxFixture.edit("b.txt", "read").build());
+            assertThat(read.getSuccess()).as(read.toString()).isTrue();
+            assertThat(read.getOutput()).isEqualTo("kept\n");
+            assertThat(helperPids(ws)).matches("[0-9]+\n").isNotEqualTo(before);
+        }
+    }
+
+    @Test
+    void aStoppedHelperCostsOneRequestItsTimeoutNotTheWorkspace() throws Exception {
+        try (Workspace ws = open("stopped-helper")) {
+            SandboxContainer container = bound.get();
+            file(ws, SandboxFixture.edit("c.txt", "write").setContent("still here\n").build());
+            shell(ws, "pkill -STOP -f " + HELPER_PATTERN);
+
+            long started = System.nanoTime();
+            HelperReply stuck = Helper.inSession(container).call(Map.of("op", "exists", "path", "c.txt"),
+                    Duration.ofSeconds(2), 65536);
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            assertThat(stuck.ok()).isFalse();
+            assertThat(stuck.error()).contains("took longer than 2s");
+            assertThat(took).isLessThan(Duration.ofSeconds(10));
+
+            ActionResult read = file(ws, SandboxFixture.edit("c.txt", "read").build());
+            assertThat(read.getSuccess()).as(read.toString()).isTrue();
+            assertThat(read.getOutput()).isEqualTo("still here\n");
+            assertThat(shell(ws, "echo $((1 + 1))").getOutput()).as("the session itself goes on").isEqualTo("2\n");
+        }
+    }
+
+    @Test
+    void theHelperDoesNotRunWithTheAgentsDirectoryOrVariables() throws Exception {
+        try (Workspace ws = open("helper-state")) {
+            shell(ws, "mkdir -p sub && cd sub && export PATH=/nowhere");
+            // git through the session's helper finds git on the container's PATH and works in /workspace
+            ActionResult init = shell(ws, "cd /workspace && /usr/bin/git init -q . && echo ok");
+            assertThat(init.getOutput()).isEqualTo("ok\n");
+            ActionResult write = file(ws, SandboxFixture.edit("top.txt", "write").setContent("x\n").build());
+            assertThat(write.getStateChanges().getCreated()).containsExactly("top.txt");
+            ActionResult status = ws.execute(Action.newBuilder().setActionId("git-" + actions)
+                    .setPayload(io.mechanize.schemas.avro.GitOperationAction.newBuilder().setOperation("status").build())
+                    .build(), actions++);
+            assertThat(status.getSuccess()).as(status.toString()).isTrue();
+            assertThat(status.getOutput()).contains("top.txt");
+        }
+    }
+
+    /** The pids of the resident helpers in the container, one per line. */
+    private String helperPids(Workspace ws) throws WorkspaceException {
+        return shell(ws, "pgrep -f " + HELPER_PATTERN).getOutput();
+    }
+
+    private ActionResult file(Workspace ws, FileEditAction edit) throws WorkspaceException {
+        return ws.execute(Action.newBuilder().setActionId("f-" + actions).setPayload(edit).build(), actions++);
+    }
+
+    private ActionResult shell(Workspace ws, String command) throws WorkspaceException {
+        return ws.execute(Action.newBuilder().setActionId("t-" + actions)
+                .setPayload(TerminalCommandAction.newBuilder().setCommand(command).setTimeout(20).build()).build(), actions++);
+    }
+}
