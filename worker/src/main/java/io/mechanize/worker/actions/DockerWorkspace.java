@@ -66,11 +66,10 @@ public final class DockerWorkspace implements Workspace {
         this.limits = command.getLimits();
         // the agent's own tools go to the helper its shell session keeps; the evaluation and the
         // test runner keep an exec each (their verdicts must not come through a process the agent
-        // can write to). A file or IDE action is one request, measured in its round trip; git
-        // makes two, inside a usage window
-        this.measuredHelper = Helper.inSessionMeasured(container);
+        // can write to). A file, git or IDE action is one request, measured in its round trip
+        this.measuredHelper = Helper.inSession(container);
         this.fileEdits = new FileEditHandler(measuredHelper);
-        this.git = new GitOperationHandler(Helper.inSession(container));
+        this.git = new GitOperationHandler(measuredHelper);
         this.tests = new TestRunHandler(new TestRunner(container), command.getLimits());
         this.ide = new IdeActionHandler(measuredHelper);
         this.terminal = new TerminalCommandHandler(container, command.getLimits());
@@ -111,7 +110,8 @@ public final class DockerWorkspace implements Workspace {
                 TerminalCommandHandler.Outcome outcome = terminal.run(command, draft);
                 done = outcome.result().setExecutionTimeMs(Duration.between(start, clock.instant()).toMillis());
                 usage = outcome.usage();
-            } else if (action.getPayload() instanceof FileEditAction || action.getPayload() instanceof IdeAction) {
+            } else if (action.getPayload() instanceof FileEditAction || action.getPayload() instanceof IdeAction
+                    || action.getPayload() instanceof GitOperationAction) {
                 // one helper request, which the session measures in the same round trip; an action
                 // refused before it reaches the container is unmeasured
                 measuredHelper.takeUsage();

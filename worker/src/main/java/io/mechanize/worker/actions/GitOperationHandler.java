@@ -57,15 +57,9 @@ final class GitOperationHandler {
         } catch (SecurityException e) {
             return ActionResults.refuse(result, ViolationType.PATH_ESCAPE, "refused: " + e.getMessage());
         }
-        if (!git.getPaths().isEmpty()) {
-            HelperReply paths = helper.call(Map.of("op", "check_paths", "paths", git.getPaths()), GIT_TIMEOUT, 65536);
-            ActionResult.Builder failed = ActionResults.helperFailure(result, paths);
-            if (failed != null) {
-                return failed;
-            }
-        }
-        HelperReply reply = helper.call(Map.of("op", "run", "argv", argv, "cap", OUTPUT_CAP_BYTES), ENV, GIT_TIMEOUT,
-                2 * OUTPUT_CAP_BYTES * 6 + 65536);
+        // one request: the helper resolves the paths (refusing any outside /workspace), then runs git
+        HelperReply reply = helper.call(Map.of("op", "run", "argv", argv, "paths", git.getPaths(), "cap", OUTPUT_CAP_BYTES),
+                ENV, GIT_TIMEOUT, 2 * OUTPUT_CAP_BYTES * 6 + 65536);
         ActionResult.Builder failed = ActionResults.helperFailure(result, reply);
         if (failed != null) {
             return failed;

@@ -46,7 +46,7 @@ public final class Helper {
     private final Transport transport;
     private UsageReport lastUsage = UsageReport.unmeasured();
 
-    private enum Transport { EXEC, SESSION, SESSION_MEASURED }
+    private enum Transport { EXEC, SESSION }
 
     /** The helper in a {@code docker exec} per request. */
     public Helper(SandboxContainer container) {
@@ -60,18 +60,11 @@ public final class Helper {
 
     /**
      * The helper resident in the container's default shell session: no exec and no interpreter
-     * start per request. Unmeasured: for an action that makes several requests in a usage window.
+     * start per request, and the session measures each request as one action in the same round
+     * trip ({@link #takeUsage}). For actions that make one request.
      */
     public static Helper inSession(SandboxContainer container) {
         return new Helper(container, Transport.SESSION);
-    }
-
-    /**
-     * Like {@link #inSession}, but the session measures each request as one action, in the same
-     * round trip: for actions that make one request. {@link #takeUsage} gives the measurement.
-     */
-    public static Helper inSessionMeasured(SandboxContainer container) {
-        return new Helper(container, Transport.SESSION_MEASURED);
     }
 
     /** The measurement of the last request since the previous call, or an unmeasured report. */
@@ -113,8 +106,7 @@ public final class Helper {
         System.arraycopy(SOURCE_BYTES, 0, stdin, 0, SOURCE_BYTES.length);
         System.arraycopy(json, 0, stdin, SOURCE_BYTES.length, json.length);
         ShellRequest shell = ShellRequest.helper(SOURCE_BYTES.length, stdin, timeout, maxReplyBytes);
-        ShellResult result = container.shell(SandboxContainer.DEFAULT_SESSION,
-                transport == Transport.SESSION_MEASURED ? shell.withMeasurement() : shell);
+        ShellResult result = container.shell(SandboxContainer.DEFAULT_SESSION, shell.withMeasurement());
         lastUsage = result.usage();
         if (result.status() != ShellResult.Status.RAN) {
             String why = result.sessionNote() != null ? result.sessionNote() : "the session answered " + result.status();

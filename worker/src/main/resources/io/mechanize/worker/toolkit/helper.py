@@ -252,6 +252,8 @@ def fingerprint():
 
 def op_run(q):
     import subprocess
+    for p in q.get("paths", []):  # the paths the command names: refused when outside /workspace
+        resolve(p, allow_root=True)
     before = fingerprint()
     env = dict(os.environ, **q["env"]) if q.get("env") else None
     done = subprocess.run(q["argv"], cwd=ROOT, env=env, capture_output=True)
@@ -261,10 +263,6 @@ def op_run(q):
             "stdout_bytes": len(done.stdout), "stderr": done.stderr[:cap].decode("utf-8", "replace"),
             "created": sorted(set(after) - set(before)), "deleted": sorted(set(before) - set(after)),
             "modified": sorted(p for p in after if p in before and after[p] != before[p])}
-
-
-def op_check_paths(q):
-    return {"resolved": [rel(resolve(p, allow_root=True)) for p in q["paths"]]}
 
 
 def capped(lines, cap_lines, cap_bytes):

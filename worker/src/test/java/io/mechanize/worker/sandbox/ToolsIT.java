@@ -130,6 +130,12 @@ class ToolsIT {
         }
         ActionResult path = git(tools, GitOperationAction.newBuilder().setOperation("add").setPaths(List.of("/etc/passwd")));
         assertThat(path.getSecurityViolations()).extracting(SecurityViolation::getType).containsExactly(ViolationType.PATH_ESCAPE);
+        // a path that leaves only through a symlink is resolved in the container, and refused there
+        fx.sh(tools, "ln -sfn /etc out-link");
+        ActionResult linked = git(tools, GitOperationAction.newBuilder().setOperation("add").setPaths(List.of("out-link/passwd")));
+        assertThat(linked.getSecurityViolations()).as(linked.toString()).extracting(SecurityViolation::getType)
+                .containsExactly(ViolationType.PATH_ESCAPE);
+        fx.sh(tools, "rm out-link");
         assertThat(git(tools, "push").getErrorMessage()).startsWith("git operation 'push' is unknown");
     }
 
