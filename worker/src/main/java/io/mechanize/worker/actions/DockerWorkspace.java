@@ -17,7 +17,6 @@ import io.mechanize.schemas.avro.TestRunAction;
 import io.mechanize.worker.evaluation.Evaluator;
 import io.mechanize.worker.sandbox.SandboxContainer;
 import io.mechanize.worker.sandbox.UsageReport;
-import io.mechanize.worker.sandbox.UsageWindow;
 import io.mechanize.worker.toolkit.Helper;
 import io.mechanize.worker.toolkit.TestRunner;
 import io.mechanize.worker.workspace.Workspace;
@@ -64,13 +63,13 @@ public final class DockerWorkspace implements Workspace {
         this.clock = requireNonNull(clock, "clock is null");
         requireNonNull(command, "command is null");
         this.limits = command.getLimits();
-        // the agent's own tools go to the helper its shell session keeps; the evaluation and the
-        // test runner keep an exec each (their verdicts must not come through a process the agent
-        // can write to). A file, git or IDE action is one request, measured in its round trip
+        // the agent's own tools go through its shell session: tests as a raw command, file, git
+        // and IDE actions to the helper the session keeps. The evaluation keeps an exec per step
+        // (its verdicts must not come through a process the agent can write to)
         this.measuredHelper = Helper.inSession(container);
         this.fileEdits = new FileEditHandler(measuredHelper);
         this.git = new GitOperationHandler(measuredHelper);
-        this.tests = new TestRunHandler(new TestRunner(container), command.getLimits());
+        this.tests = new TestRunHandler(TestRunner.inSession(container), command.getLimits());
         this.ide = new IdeActionHandler(measuredHelper);
         this.terminal = new TerminalCommandHandler(container, command.getLimits());
         this.evaluator = new Evaluator(container, command.getLimits(), clock);
@@ -102,50 +101,35 @@ public final class DockerWorkspace implements Workspace {
         try (var ws = MDC.putCloseable("workspace", ref.workspaceId()); var run = MDC.putCloseable("run", ref.runId())) {
             ActionType type = typeOf(action.getPayload());
             ActionResult.Builder draft = ActionResults.draft(action.getActionId(), index, type);
-            ActionResult.Builder done;
-            UsageReport usage;
-            if (action.getPayload() instanceof TerminalCommandAction command) {
-                // the shell session measures its command in the same round trip
-                Instant start = clock.instant();
-                TerminalCommandHandler.Outcome outcome = terminal.run(command, draft);
-                done = outcome.result().setExecutionTimeMs(Duration.between(start, clock.instant()).toMillis());
-                usage = outcome.usage();
-            } else if (action.getPayload() instanceof FileEditAction || action.getPayload() instanceof IdeAction
-                    || action.getPayload() instanceof GitOperationAction) {
-                // one helper request, which the session measures in the same round trip; an action
-                // refused before it reaches the container is unmeasured
-                measuredHelper.takeUsage();
-                Instant start = clock.instant();
-                done = dispatch(action.getPayload(), type, draft);
-                done.setExecutionTimeMs(Duration.between(start, clock.instant()).toMillis());
-                usage = measuredHelper.takeUsage();
-            } else {
-                UsageWindow window = container.openUsageWindow();
-                Instant start = clock.instant();
-                try {
-                    done = dispatch(action.getPayload(), type, draft);
-                } catch (WorkspaceException | RuntimeException e) {
-                    window.finish();
-                    throw e;
-                }
-                done.setExecutionTimeMs(Duration.between(start, clock.instant()).toMillis());
-                usage = window.finish();
-            }
+            // every action is one round trip to the workspace's shell session (a test run's report
+            // takes a second), which measures it on the way
+            Instant start = clock.instant();
+            Outcome outcome = switch (action.getPayload()) {
+                case TerminalCommandAction command -> terminal.run(command, draft);
+                case TestRunAction testRun -> tests.run(testRun, draft);
+                case FileEditAction edit -> helperAction(() -> fileEdits.run(edit, draft));
+                case GitOperationAction op -> helperAction(() -> git.run(op, draft));
+                case IdeAction op -> helperAction(() -> ide.run(op, draft));
+                default -> Outcome.refused(draft.setErrorMessage("action type " + type + " is not implemented by this worker"));
+            };
+            ActionResult.Builder done = outcome.result().setExecutionTimeMs(Duration.between(start, clock.instant()).toMillis());
+            UsageReport usage = outcome.usage();
             ActionResult result = ActionObservation.apply(done, usage, limits).build();
             log.debug("action {} #{} {}: success={}", action.getActionId(), index, type, result.getSuccess());
             return result;
         }
     }
 
-    private ActionResult.Builder dispatch(Object payload, ActionType type, ActionResult.Builder draft)
-            throws WorkspaceException {
-        return switch (payload) {
-            case FileEditAction edit -> fileEdits.run(edit, draft);
-            case GitOperationAction op -> git.run(op, draft);
-            case TestRunAction testRun -> tests.run(testRun, draft);
-            case IdeAction op -> ide.run(op, draft);
-            default -> draft.setErrorMessage("action type " + type + " is not implemented yet by this worker");
-        };
+    /** An action that makes one request to the session's helper, measured by the session. */
+    private Outcome helperAction(HelperAction action) throws WorkspaceException {
+        measuredHelper.takeUsage();
+        ActionResult.Builder result = action.run();
+        return new Outcome(result, measuredHelper.takeUsage());
+    }
+
+    @FunctionalInterface
+    private interface HelperAction {
+        ActionResult.Builder run() throws WorkspaceException;
     }
 
     static ActionType typeOf(Object payload) {

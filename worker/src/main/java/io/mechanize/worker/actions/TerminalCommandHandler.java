@@ -37,13 +37,6 @@ final class TerminalCommandHandler {
         this.limits = requireNonNull(limits, "limits is null");
     }
 
-    /** The action's result and its measurement (unmeasured when it was refused before it ran). */
-    record Outcome(ActionResult.Builder result, UsageReport usage) {
-        static Outcome refused(ActionResult.Builder result) {
-            return new Outcome(result, UsageReport.unmeasured());
-        }
-    }
-
     Outcome run(TerminalCommandAction action, ActionResult.Builder result) throws WorkspaceException {
         int timeoutSeconds = action.getTimeout() != null ? action.getTimeout() : limits.getDefaultTimeout();
         if (timeoutSeconds <= 0) {

@@ -21,18 +21,22 @@ final class TestRunHandler {
         this.limits = requireNonNull(limits, "limits is null");
     }
 
-    ActionResult.Builder run(TestRunAction action, ActionResult.Builder result) throws WorkspaceException {
+    Outcome run(TestRunAction action, ActionResult.Builder result) throws WorkspaceException {
         int seconds = action.getTimeout() != null ? action.getTimeout() : limits.getDefaultTimeout();
         if (seconds <= 0) {
-            return result.setErrorMessage("timeout must be > 0 seconds, was " + seconds);
+            return Outcome.refused(result.setErrorMessage("timeout must be > 0 seconds, was " + seconds));
         }
         TestRunner.TestRun run;
         try {
             run = runner.run(action.getCommand(), action.getFramework(), action.getReportPath(),
                     Duration.ofSeconds(seconds), limits.getMaxOutputBytes());
         } catch (IllegalArgumentException e) {
-            return result.setErrorMessage(e.getMessage());
+            return Outcome.refused(result.setErrorMessage(e.getMessage()));
         }
+        return new Outcome(report(run, seconds, result), run.usage());
+    }
+
+    private ActionResult.Builder report(TestRunner.TestRun run, int seconds, ActionResult.Builder result) {
         ExecResult exec = run.exec();
         String stdout = exec.stdout().text();
         boolean trimmed = stdout.length() > limits.getMaxOutputBytes();

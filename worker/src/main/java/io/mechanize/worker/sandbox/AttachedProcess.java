@@ -16,7 +16,7 @@ import java.util.Map;
 /**
  * A long-lived process in a container (one {@code docker exec -i}, or the container's own main
  * process through an attach): requests go to its stdin, its stdout and stderr frames go to a
- * {@link Listener}, kept apart. The shell sessions and the usage probe are such processes; one
+ * {@link Listener}, kept apart. The shell sessions are such processes; one
  * exec (or none) at start, none per command.
  */
 final class AttachedProcess implements AutoCloseable {

@@ -227,7 +227,7 @@ public record ContainerSpec(
      * stays, and the worker starts the next session by exec. {@code $1} is the session's state
      * directory; the driver's scripts come in the environment, which the driver clears before any
      * command runs (and every exec blanks, see {@link #SESSION_ENV}). Before the driver, one
-     * {@code mkdir} makes the session's state directory, the usage probe's directory and the
+     * {@code mkdir} makes the session's state directory, the measurement's directory and the
      * empty pristine copy of an empty snapshot (the directories the driver would otherwise make one
      * fork each), so that a workspace with an empty snapshot needs no command at all to be ready
      * ({@link SandboxContainer#readyForEmptySnapshot}).

@@ -26,8 +26,9 @@ public final class DockerEngine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DockerEngine.class);
     public static final String DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
     /**
-     * Each live workspace holds two attached streams (its shell session and its usage probe) for
-     * its whole life, pooled containers too: 64 connections starved creates at about 30
+     * Each live workspace holds an attached stream per shell session (until 2026-11-26 a second
+     * one for its usage probe) for its whole life, pooled containers too: 64 connections starved
+     * creates at about 30
      * workspaces (requests waited 180 s for a connection). Unix-socket connections are cheap.
      */
     static final int MAX_CONNECTIONS = 2048;

@@ -43,15 +43,12 @@ final class DockerSandboxContainer implements SandboxContainer {
     private final AtomicBoolean removed = new AtomicBoolean();
     /** Session name to its live driver; calls on one container are made one at a time. */
     private final Map<String, ShellSession> sessions = new ConcurrentHashMap<>();
-    private volatile UsageProbe probe;
     /**
      * Whether files under /workspace may have changed outside any measured action (an exec or an
      * unmeasured shell command since the last one): the next measurement lists /workspace afresh
      * before the action instead of comparing against the previous action's listing.
      */
     private volatile boolean baselineStale = true;
-    /** A usage window is open: execs now are part of a measured action. */
-    private volatile boolean windowOpen;
     /** Started with the session supervisor, and nothing has run in it since ({@link #readyForEmptySnapshot}). */
     private volatile boolean untouched;
     /** The container's own network, removed after the container. */
@@ -80,9 +77,7 @@ final class DockerSandboxContainer implements SandboxContainer {
         requireNonNull(env, "env is null");
         requireNonNull(timeout, "timeout is null");
         untouched = false;
-        if (!windowOpen) {
-            baselineStale = true;
-        }
+        baselineStale = true;
         String marker = UUID.randomUUID().toString();
         List<String> envList = new ArrayList<>();
         ContainerSpec.SESSION_ENV.forEach(name -> envList.add(name + "=")); // the main session's scripts
@@ -152,7 +147,7 @@ final class DockerSandboxContainer implements SandboxContainer {
         ShellResult result = session.run(request, baselineFirst);
         if (request.measured()) {
             baselineStale = !result.usage().changesKnown();
-        } else if (!windowOpen) {
+        } else {
             baselineStale = true; // an unmeasured command may have changed files outside any action
         }
         if (result.status() == ShellResult.Status.SESSION_DIED) {
@@ -210,8 +205,7 @@ final class DockerSandboxContainer implements SandboxContainer {
 
     /**
      * Starts the named shell session ahead of the first action (for a pooled container, so that
-     * the workspace's snapshot placement and first command do not pay for it). The usage probe
-     * starts on the first action that is not a shell command.
+     * the workspace's snapshot placement and first command do not pay for it).
      */
     void prestart(String session) throws WorkspaceException {
         if (!sessions.containsKey(session)) {
@@ -223,38 +217,6 @@ final class DockerSandboxContainer implements SandboxContainer {
     private void retire(ShellSession session) {
         sessions.remove(session.name(), session);
         session.close();
-    }
-
-    @Override
-    public UsageWindow openUsageWindow() {
-        untouched = false;
-        UsageProbe current = probe;
-        try {
-            if (current == null || current.ended()) {
-                if (current != null) {
-                    current.close();
-                }
-                current = UsageProbe.start(client, id);
-                probe = current;
-            }
-        } catch (WorkspaceException e) {
-            log.warn("container {}: the usage probe could not start: {}", shortId(), e.getMessage());
-            return UsageReport::unmeasured;
-        }
-        UsageProbe started = current;
-        String window = started.begin(baselineStale);
-        if (window == null) {
-            started.close();
-            probe = null;
-            return UsageReport::unmeasured;
-        }
-        windowOpen = true;
-        return () -> {
-            windowOpen = false;
-            UsageReport report = started.end(window);
-            baselineStale = !report.changesKnown();
-            return report;
-        };
     }
 
     private static boolean await(OutputCollector output, Duration timeout) {
@@ -338,10 +300,6 @@ final class DockerSandboxContainer implements SandboxContainer {
         }
         sessions.values().forEach(ShellSession::close);
         sessions.clear();
-        UsageProbe current = probe;
-        if (current != null) {
-            current.close();
-        }
         try {
             log.debug(ContainerRemoval.remove(client, id) ? "container {} removed" : "container {} was already gone",
                     shortId());

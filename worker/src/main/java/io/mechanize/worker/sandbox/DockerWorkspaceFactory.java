@@ -189,7 +189,7 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         }
     }
 
-    /** A pooled container: started, its default shell session and usage probe running. */
+    /** A pooled container: started, its default shell session running. */
     private SandboxContainer startWarm(ContainerSpec spec) throws WorkspaceException {
         SandboxContainer container = start(spec, WorkspaceNetworks.Lease.NONE);
         try {
@@ -392,11 +392,6 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         @Override
         public ShellResult shell(String session, ShellRequest request) throws WorkspaceException {
             return delegate.shell(session, request);
-        }
-
-        @Override
-        public UsageWindow openUsageWindow() {
-            return delegate.openUsageWindow();
         }
 
         @Override

@@ -47,15 +47,6 @@ public interface SandboxContainer extends AutoCloseable {
     }
 
     /**
-     * Starts measuring one action (cgroup CPU, memory, pids, OOM kills and refused forks, and
-     * the files changed under /workspace); the window's {@code finish()} reports it. The default
-     * measures nothing (for containers that cannot, such as test fakes).
-     */
-    default UsageWindow openUsageWindow() {
-        return UsageReport::unmeasured;
-    }
-
-    /**
      * Whether an empty snapshot is in place already, so that a workspace with one needs no
      * command to be ready: nothing has run in the container yet, it was started with the session
      * supervisor (which made the empty pristine copy of the snapshot), and its default session is

@@ -7,11 +7,10 @@ import java.nio.charset.StandardCharsets;
 
 /** The bash scripts that run inside the container, kept as resources next to this class. */
 final class Scripts {
-    /** Functions that measure an action; both the shell driver and the usage probe start with them. */
+    /** Functions that measure an action; the shell driver starts with them. */
     static final String OBSERVE = load("observe.sh");
     static final String SHELL_DRIVER = load("shell-driver.sh");
     static final String SHELL_COMMAND = load("shell-command.sh");
-    static final String USAGE_PROBE = load("usage-probe.sh");
 
     private Scripts() {}
 

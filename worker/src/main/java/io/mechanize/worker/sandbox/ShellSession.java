@@ -125,7 +125,7 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
             int lineEnd = outPayload.indexOf('\n');
             String head = lineEnd < 0 ? outPayload : outPayload.substring(0, lineEnd);
             UsageReport usage = request.measured() && lineEnd >= 0
-                    ? UsageProbe.parse(outPayload.substring(lineEnd + 1)) : UsageReport.unmeasured();
+                    ? UsageReport.parse(outPayload.substring(lineEnd + 1)) : UsageReport.unmeasured();
             String[] fields = head.strip().split(" ");
             int exitCode = Integer.parseInt(fields[0]);
             boolean timedOut = "1".equals(fields[1]);

@@ -4,8 +4,12 @@ import static java.util.Objects.requireNonNull;
 
 import io.mechanize.schemas.avro.TestCase;
 import io.mechanize.schemas.avro.TestSummary;
+import io.mechanize.worker.sandbox.CappedOutput;
 import io.mechanize.worker.sandbox.ExecResult;
 import io.mechanize.worker.sandbox.SandboxContainer;
+import io.mechanize.worker.sandbox.ShellRequest;
+import io.mechanize.worker.sandbox.ShellResult;
+import io.mechanize.worker.sandbox.UsageReport;
 import io.mechanize.worker.workspace.WorkspaceException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,25 +35,51 @@ public final class TestRunner {
      * @param exec the command's run
      * @param summary the per-test outcome for a result (cases capped), null for {@code generic}
      * @param cases every case the report named (empty for {@code generic} or an unparsed report)
+     * @param usage what the command cost and changed, measured by the shell session ({@link #inSession});
+     *     unmeasured for a run in an exec
      */
-    public record TestRun(ExecResult exec, TestSummary summary, List<TestCase> cases) {
+    public record TestRun(ExecResult exec, TestSummary summary, List<TestCase> cases, UsageReport usage) {
         public TestRun {
             requireNonNull(exec, "exec is null");
+            requireNonNull(usage, "usage is null");
             cases = List.copyOf(cases);
         }
 
-        TestRun(ExecResult exec, TestOutcomes outcomes, String parseError) {
-            this(exec, parseError != null ? TestOutcomes.unparsed(parseError) : outcomes.summary(),
-                    parseError != null ? List.of() : outcomes.cases());
+        TestRun(Ran ran, TestOutcomes outcomes, String parseError) {
+            this(ran.exec(), parseError != null ? TestOutcomes.unparsed(parseError) : outcomes.summary(),
+                    parseError != null ? List.of() : outcomes.cases(), ran.usage());
         }
     }
 
+    /** The command's run and, through the session, its measurement. */
+    private record Ran(ExecResult exec, UsageReport usage) {}
+
     private final SandboxContainer container;
     private final Helper helper;
+    private final boolean inSession;
 
+    /**
+     * Tests in a {@code docker exec} of their own, whose exit code comes from the engine: for the
+     * evaluation's TESTS criteria.
+     */
     public TestRunner(SandboxContainer container) {
+        this(container, false);
+    }
+
+    private TestRunner(SandboxContainer container, boolean inSession) {
         this.container = requireNonNull(container, "container is null");
-        this.helper = new Helper(container);
+        this.inSession = inSession;
+        this.helper = inSession ? Helper.inSession(container) : new Helper(container);
+    }
+
+    /**
+     * Tests through the workspace's default shell session, as a raw command (from the session's
+     * first state: /workspace and the container's environment, as an exec has them), measured in
+     * the same round trip, and their report read by the session's helper: for the agent's
+     * TEST_RUN actions, which then cost no exec.
+     */
+    public static TestRunner inSession(SandboxContainer container) {
+        return new TestRunner(container, true);
     }
 
     /**
@@ -66,29 +96,44 @@ public final class TestRunner {
         if (fw.equals("junit-xml") && (reportPath == null || reportPath.isBlank())) {
             throw new IllegalArgumentException("framework junit-xml needs report_path (where the command writes its XML)");
         }
-        List<String> argv = List.of("bash", "-c", command);
         return switch (fw) {
             case "pytest" -> {
                 String report = "/tmp/mechanize-" + UUID.randomUUID() + ".xml";
-                ExecResult exec = container.exec(argv,
-                        Map.of("PYTEST_ADDOPTS", "--junitxml=" + report + " -o junit_family=xunit1"), null, timeout,
+                Ran ran = run(command, Map.of("PYTEST_ADDOPTS", "--junitxml=" + report + " -o junit_family=xunit1"), timeout,
                         maxOutputBytes);
-                yield fromReport(exec, report, true, JUnitXml.Ids.PYTEST);
+                yield fromReport(ran, report, true, JUnitXml.Ids.PYTEST);
             }
-            case "junit-xml" -> {
-                ExecResult exec = container.exec(argv, Map.of(), null, timeout, maxOutputBytes);
-                yield fromReport(exec, reportPath, false, JUnitXml.Ids.CLASSNAME_DOT_NAME);
+            case "junit-xml" -> fromReport(run(command, Map.of(), timeout, maxOutputBytes), reportPath, false,
+                    JUnitXml.Ids.CLASSNAME_DOT_NAME);
+            case "go-json" -> fromGoJson(run(command, Map.of(), timeout, Math.max(maxOutputBytes, GO_JSON_CAP_BYTES)));
+            default -> {
+                Ran ran = run(command, Map.of(), timeout, maxOutputBytes);
+                yield new TestRun(ran.exec(), null, List.of(), ran.usage());
             }
-            case "go-json" -> {
-                ExecResult exec = container.exec(argv, Map.of(), null, timeout, Math.max(maxOutputBytes, GO_JSON_CAP_BYTES));
-                yield fromGoJson(exec);
-            }
-            default -> new TestRun(container.exec(argv, Map.of(), null, timeout, maxOutputBytes), null, List.of());
         };
     }
 
-    private TestRun fromReport(ExecResult exec, String path, boolean internal, JUnitXml.Ids ids)
+    private Ran run(String command, Map<String, String> env, Duration timeout, int maxOutputBytes)
             throws WorkspaceException {
+        if (!inSession) {
+            return new Ran(container.exec(List.of("bash", "-c", command), env, null, timeout, maxOutputBytes),
+                    UsageReport.unmeasured());
+        }
+        ShellResult shell = container.shell(SandboxContainer.DEFAULT_SESSION,
+                new ShellRequest(command, null, env, timeout, maxOutputBytes, true, true, null, false));
+        ExecResult exec = shell.exec();
+        if (shell.sessionNote() != null) {
+            // the tests took the session down with them (or found it gone): say so after their own stderr
+            String stderr = exec.stderr().text() + (exec.stderr().text().isEmpty() ? "" : "\n") + shell.sessionNote() + "\n";
+            exec = new ExecResult(exec.exitCode(), exec.stdout(),
+                    new CappedOutput(stderr, stderr.length(), exec.stderr().truncated()), exec.timedOut(), exec.duration());
+        }
+        return new Ran(exec, shell.usage());
+    }
+
+    private TestRun fromReport(Ran ran, String path, boolean internal, JUnitXml.Ids ids)
+            throws WorkspaceException {
+        ExecResult exec = ran.exec();
         HelperReply reply = helper.call(Map.of("op", "read_report", "path", path, "internal", internal,
                 "remove", internal, "cap", REPORT_CAP_BYTES), REPORT_TIMEOUT, REPORT_CAP_BYTES / 3 * 4 + 65536);
         if (!reply.ok()) {
@@ -96,7 +141,7 @@ public final class TestRunner {
                     : internal ? "pytest wrote no JUnit XML report (exit code " + exec.exitCode()
                             + "; is the command pytest, and did it start?)"
                     : reply.error();
-            return new TestRun(exec, null, why);
+            return new TestRun(ran, null, why);
         }
         List<TestCase> cases = new ArrayList<>();
         try {
@@ -104,20 +149,21 @@ public final class TestRunner {
                 cases.addAll(JUnitXml.parse(Base64.getDecoder().decode(report), ids));
             }
         } catch (IllegalArgumentException e) {
-            return new TestRun(exec, null, e.getMessage());
+            return new TestRun(ran, null, e.getMessage());
         }
-        return new TestRun(exec, new TestOutcomes(cases), null);
+        return new TestRun(ran, new TestOutcomes(cases), null);
     }
 
-    private static TestRun fromGoJson(ExecResult exec) {
+    private static TestRun fromGoJson(Ran ran) {
+        ExecResult exec = ran.exec();
         if (exec.stdout().truncated()) {
-            return new TestRun(exec, null, "go test -json output was " + exec.stdout().totalBytes()
+            return new TestRun(ran, null, "go test -json output was " + exec.stdout().totalBytes()
                     + " bytes, more than the " + GO_JSON_CAP_BYTES + " this worker parses");
         }
         try {
-            return new TestRun(exec, new TestOutcomes(GoTestJson.parse(exec.stdout().text())), null);
+            return new TestRun(ran, new TestOutcomes(GoTestJson.parse(exec.stdout().text())), null);
         } catch (IllegalArgumentException e) {
-            return new TestRun(exec, null, e.getMessage());
+            return new TestRun(ran, null, e.getMessage());
         }
     }
 }

@@ -1,5 +1,5 @@
-# What one action cost the container and what it changed under /workspace, shared by the shell
-# driver (shell-driver.sh) and the usage probe (usage-probe.sh). Bash builtins only, and a resident
+# What one action cost the container and what it changed under /workspace, for the shell driver
+# (shell-driver.sh), which measures every action in its round trip. Bash builtins only, and a resident
 # lister: an action's measurement must cost well under a millisecond, not a fork per counter.
 #   __mz_begin            start counters (cgroup CPU, OOM kills, refused forks, peaks)
 #   __mz_sample           memory and pids now; keeps the highest seen (call every 50 ms or so)
@@ -10,7 +10,7 @@
 #                         "N text" when the resident lister had to be stopped (for the log)
 #   __mz_baseline         takes the listing that the next __mz_end compares against
 #   __mz_lstart           starts this process's resident lister early (else the first listing does)
-# The baseline is one file for the whole container (every session and the probe use it), so an
+# The baseline is one file for the whole container (every session uses it), so an
 # action's changes are those since the previous action's end. Works on cgroup v1 and v2, read-only.
 # Listing /workspace: a small tree is listed by a resident perl process (about 0.2 ms a request,
 # where a find costs a fork and an exec, 1-2 ms); from LISTER_MAX_BYTES of listing on, find walks
@@ -29,7 +29,7 @@ else
   __mz_OOM=$__mz_C/memory/memory.oom_control __mz_PIDS=$__mz_C/pids/pids.current
   __mz_PIDSEV=$__mz_C/pids/pids.events __mz_PIDSPEAK=$__mz_C/pids/pids.peak
 fi
-__mz_MAX=1000  # UsageProbe.MAX_PATHS
+__mz_MAX=1000  # at most this many paths of each kind per report
 __mz_LISTER_MAX_BYTES=65536  # about 1000 entries
 # a counter file this cgroup does not have (pids.peak on v1, any under gVisor) is never opened
 # again; and the callers' stderr is /dev/null, so reading costs no redirection

@@ -14,7 +14,6 @@ import io.mechanize.worker.sandbox.SandboxContainer;
 import io.mechanize.worker.sandbox.ShellRequest;
 import io.mechanize.worker.sandbox.ShellResult;
 import io.mechanize.worker.sandbox.UsageReport;
-import io.mechanize.worker.sandbox.UsageWindow;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,11 +106,6 @@ class TerminalCommandHandlerTest {
                 timeouts.add(request.timeout());
                 assertThat(request.measured()).as("the session measures the agent's command").isTrue();
                 return cannedShell != null ? cannedShell : new ShellResult(canned, ShellResult.Status.RAN, null);
-            }
-
-            @Override
-            public UsageWindow openUsageWindow() {
-                return UsageReport::unmeasured;
             }
 
             @Override

@@ -166,6 +166,25 @@ class ToolsIT {
                     .setCommand("mkdir -p out && python3 -m pytest -q tests --junitxml=out/r.xml").build());
             assertThat(junit.getTestSummary().getCases()).extracting(TestCase::getTestId)
                     .containsExactly("tests.test_more.TestMore.test_one");
+            // measured by the session in the run's own round trip: what pytest wrote, and its CPU
+            assertThat(junit.getStateChanges().getCreated()).contains("out/r.xml");
+            assertThat(junit.getResourceUsage().getCpuTimeMs()).isPositive();
+        }
+    }
+
+    @Test
+    void aTestRunStartsWhereAnExecWouldAndItsTimeoutLeavesTheSessionUsable() throws Exception {
+        try (Workspace ws = fx.create("test-run-state", null)) {
+            fx.sh(ws, "mkdir -p sub && cd sub && export AGENT_VAR=1");
+            ActionResult where = fx.run(ws, TestRunAction.newBuilder().setCommand("pwd; echo ${AGENT_VAR:-unset}").build());
+            assertThat(where.getOutput()).as("from /workspace and the container's environment, not the agent's shell")
+                    .isEqualTo("/workspace\nunset\n");
+
+            ActionResult slow = fx.run(ws, TestRunAction.newBuilder().setCommand("sleep 30").setTimeout(1).build());
+            assertThat(slow.getSuccess()).isFalse();
+            assertThat(slow.getSecurityViolations()).extracting(SecurityViolation::getType).containsExactly(ViolationType.TIMEOUT);
+            assertThat(fx.sh(ws, "pwd; echo $AGENT_VAR").getOutput()).as("the agent's session kept its state")
+                    .isEqualTo("/workspace/sub\n1\n");
         }
     }
 

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-class UsageProbeTest {
+class UsageReportTest {
 
     @Test
     void aReplyWithCountersIsMeasured() {
-        UsageReport report = UsageProbe.parse("U 5000000 1048576 3 0 0\nC\tnew.txt\nW 4096\n");
+        UsageReport report = UsageReport.parse("U 5000000 1048576 3 0 0\nC\tnew.txt\nW 4096\n");
 
         assertThat(report.measured()).isTrue();
         assertThat(report.cpuNanos()).isEqualTo(5_000_000);
@@ -19,7 +19,7 @@ class UsageProbeTest {
     @Test
     void withoutACgroupTheUsageIsUnmeasuredButTheChangesAreKnown() {
         // what the probe answers under gVisor, where /sys/fs/cgroup cannot be read
-        UsageReport report = UsageProbe.parse("C\tnew.txt\nW 4096\n");
+        UsageReport report = UsageReport.parse("C\tnew.txt\nW 4096\n");
 
         assertThat(report.measured()).isFalse();
         assertThat(report.changesKnown()).isTrue();
@@ -29,7 +29,7 @@ class UsageProbeTest {
 
     @Test
     void aNoteAboutTheListerIsNeitherAChangeNorAFigure() {
-        UsageReport report = UsageProbe.parse("U 1 2 3 0 0\nX\nN the resident lister (pid 42) was stopped: it did not"
+        UsageReport report = UsageReport.parse("U 1 2 3 0 0\nX\nN the resident lister (pid 42) was stopped: it did not"
                 + " answer within 10 s\n");
 
         assertThat(report.changesKnown()).as("X: this action's changes are unknown").isFalse();
