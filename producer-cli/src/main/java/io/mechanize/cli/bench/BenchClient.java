@@ -17,6 +17,7 @@ import io.mechanize.schemas.avro.SimulationCommand;
 import io.mechanize.schemas.avro.SimulationEvent;
 import io.mechanize.schemas.avro.TaskSpec;
 import io.mechanize.schemas.avro.TerminalCommandAction;
+import io.mechanize.schemas.avro.TestRunAction;
 import io.mechanize.schemas.wire.AvroDeserializer;
 import io.mechanize.schemas.wire.AvroSerializer;
 import io.mechanize.schemas.wire.RestSchemaRegistryClient;
@@ -159,6 +160,20 @@ final class BenchClient implements AutoCloseable {
         for (int i = 0; i < reads; i++) {
             actions.add(Action.newBuilder().setActionId("r" + i)
                     .setPayload(FileEditAction.newBuilder().setFilePath("bench.txt").setOperation("read").build()).build());
+        }
+        return ActionBatch.newBuilder().setActions(actions).build();
+    }
+
+    /** A one-test pytest module, written, then run {@code runs} times as TEST_RUN actions. */
+    static ActionBatch testRuns(int runs) {
+        List<Action> actions = new ArrayList<>(runs + 1);
+        actions.add(Action.newBuilder().setActionId("w")
+                .setPayload(FileEditAction.newBuilder().setFilePath("test_bench.py").setOperation("write")
+                        .setContent("def test_one():\n    assert 1 + 1 == 2\n").build()).build());
+        for (int i = 0; i < runs; i++) {
+            actions.add(Action.newBuilder().setActionId("t" + i)
+                    .setPayload(TestRunAction.newBuilder().setCommand("python3 -m pytest -q -p no:cacheprovider test_bench.py")
+                            .setFramework("pytest").build()).build());
         }
         return ActionBatch.newBuilder().setActions(actions).build();
     }

@@ -40,6 +40,8 @@ public final class BenchRunner {
     private static final int DIFF_ACTIONS = 100;
     /** File actions cost tens of milliseconds, not a few: fewer of them per round. */
     private static final int DIFF_FILE_ACTIONS = 20;
+    /** TEST_RUN actions per round: each starts pytest, a few hundred milliseconds. */
+    private static final int TEST_RUNS = 3;
     private static final int PACED_CREATES = 20;
     private static final Duration PACE = Duration.ofMillis(150);
     /** Files in the snapshot of phase 6's workspaces. */
@@ -141,8 +143,8 @@ public final class BenchRunner {
             }
 
             console.printf("phase 4/6: submit-to-result of one-action batches x%d; per-action overhead by batch"
-                    + " differencing (%d vs 1 actions) x%d; file reads (%d vs 0 after a write) x%d%n", LATENCY_SAMPLES,
-                    DIFF_ACTIONS + 1, DIFF_ROUNDS, DIFF_FILE_ACTIONS, DIFF_ROUNDS);
+                    + " differencing (%d vs 1 actions) x%d; file reads (%d vs 0 after a write) x%d; pytest runs (%d vs 0) x%d%n",
+                    LATENCY_SAMPLES, DIFF_ACTIONS + 1, DIFF_ROUNDS, DIFF_FILE_ACTIONS, DIFF_ROUNDS, TEST_RUNS, DIFF_ROUNDS);
             awaitFullPool(); // no refill of phase 3's burst competes with the latencies
             List<Double> s2r = new ArrayList<>();
             for (int i = 0; i < LATENCY_SAMPLES; i++) {
@@ -162,6 +164,14 @@ public final class BenchRunner {
                 double many = roundTrip(client, ws, BenchClient.fileReads(DIFF_FILE_ACTIONS));
                 perFileAction.add((many - one) / DIFF_FILE_ACTIONS);
             }
+            // a TEST_RUN of a one-test pytest module: pytest's own start dominates; what the worker
+            // adds around it (an exec or a session round trip, the report's read) is the rest
+            List<Double> perTestRun = new ArrayList<>();
+            for (int i = 0; i < DIFF_ROUNDS; i++) {
+                double one = roundTrip(client, ws, BenchClient.testRuns(0));
+                double many = roundTrip(client, ws, BenchClient.testRuns(TEST_RUNS));
+                perTestRun.add((many - one) / TEST_RUNS);
+            }
             // that workspace now has the helper its session keeps for file actions running
             Map<String, Long> usedMem = engine.memoryBytes(List.of(opened.containerOf().get(ws)));
             r.put("submit_to_result_ms", Stats.summary(s2r, 0.5, 0.95));
@@ -170,6 +180,7 @@ public final class BenchRunner {
             r.put("docker_exec_ms", Stats.summary(java.util.Arrays.stream(exec).boxed().toList(), 0.5, 0.95));
             r.put("action_overhead_vs_docker_exec", Stats.round(execP50 / fine));
             r.put("file_action_ms", Stats.summary(perFileAction, 0.5, 0.95));
+            r.put("test_run_pytest_ms", Stats.summary(perTestRun, 0.5, 0.95));
             r.put("host_mem_workspace_after_file_actions_mb",
                     Stats.round(usedMem.values().stream().mapToLong(Long::longValue).sum() / 1048576.0));
             closeAll(client, idle);
