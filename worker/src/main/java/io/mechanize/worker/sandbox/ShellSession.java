@@ -127,6 +127,13 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
             UsageReport usage = request.measured() && lineEnd >= 0
                     ? UsageReport.parse(outPayload.substring(lineEnd + 1)) : UsageReport.unmeasured();
             String[] fields = head.strip().split(" ");
+            if (fields.length < 3 || !fields[0].matches("-?[0-9]{1,9}")) {
+                // not what the driver writes: something else wrote to its stream (the agent can),
+                // and nothing the session says from here on can be trusted to be in step
+                ended("its reply was not understood: '" + head.strip() + "'");
+                ExecResult exec = new ExecResult(-1, stdout, stderr, false, took);
+                return new ShellResult(exec, ShellResult.Status.SESSION_DIED, null);
+            }
             int exitCode = Integer.parseInt(fields[0]);
             boolean timedOut = "1".equals(fields[1]);
             ShellResult.Status status = switch (fields[2]) {

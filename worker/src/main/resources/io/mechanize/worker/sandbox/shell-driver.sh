@@ -62,7 +62,7 @@ __mz_hstop() {
   __mz_HW=
 }
 __mz_hask() { # $1 input file, $2 source length: sets __mz_rc, __mz_timedout and __mz_kind
-  local q line
+  local q line part
   __mz_kind=ok __mz_timedout=0
   if [ -n "$__mz_HW" ] && ! __mz_halive; then __mz_hstop; fi
   if [ -z "$__mz_HW" ]; then
@@ -75,9 +75,12 @@ __mz_hask() { # $1 input file, $2 source length: sets __mz_rc, __mz_timedout and
     __mz_HW=$!
   fi
   printf '%s %s\n' "$1" "$2" >&7
+  line=
   while :; do
-    # the helper writes its line in one write: a read that times out has read none of it
-    if IFS= read -r -t 0.05 line <&8; then __mz_rc=$line; return; fi
+    # bash reads a fifo a byte at a time: a read that times out between the code's digits and
+    # its newline keeps what it read, and the next read brings the rest
+    if IFS= read -r -t 0.05 part <&8; then __mz_rc=$line$part; return; fi
+    line+=$part
     [[ $__mz_mode == *m* ]] && __mz_sample
     if ! __mz_halive; then
       wait "$__mz_HW" 2>/dev/null

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mechanize.schemas.avro.Action;
 import io.mechanize.schemas.avro.ActionResult;
 import io.mechanize.schemas.avro.FileEditAction;
+import io.mechanize.schemas.avro.InlineSnapshot;
 import io.mechanize.schemas.avro.TerminalCommandAction;
+import io.mechanize.schemas.avro.TestRunAction;
 import io.mechanize.worker.actions.DockerWorkspace;
 import io.mechanize.worker.toolkit.Helper;
 import io.mechanize.worker.toolkit.HelperReply;
@@ -14,6 +16,7 @@ import io.mechanize.worker.workspace.WorkspaceException;
 import io.mechanize.worker.workspace.WorkspaceRef;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -26,9 +29,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The helper that the default shell session keeps for file and IDE actions, against the real
- * engine: one process serves every request, and an agent that kills or stops it costs at most one
- * request's timeout, never the workspace's file actions.
+ * The helper that the default shell session keeps for file, git and IDE actions and for reading a
+ * test run's report, against the real engine: one process serves every request, an agent that
+ * kills or stops it costs at most one request's timeout, never the workspace's file actions, and
+ * its answers stay whole under load.
  */
 @Tag("integration")
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -60,13 +64,17 @@ class ResidentHelperIT {
 
     /** A workspace; its container is then in {@link #bound}, for a direct call with a short timeout. */
     private Workspace open(String id) throws WorkspaceException {
+        return factory().create(new WorkspaceRef(id, "run-it", workerId), SandboxFixture.command(null));
+    }
+
+    private synchronized DockerWorkspaceFactory factory() {
         if (factory == null) {
             factory = new DockerWorkspaceFactory(engine, workerId, SandboxFixture.TEST_LABELS, (ref, command, c, files) -> {
                 bound.set(c);
                 return new DockerWorkspace(ref, command, c, files);
             }, Clock.systemUTC());
         }
-        return factory.create(new WorkspaceRef(id, "run-it", workerId), SandboxFixture.command(null));
+        return factory;
     }
 
     @Test
@@ -136,6 +144,36 @@ class ResidentHelperIT {
                     .build(), actions++);
             assertThat(status.getSuccess()).as(status.toString()).isTrue();
             assertThat(status.getOutput()).contains("top.txt");
+        }
+    }
+
+    @Test
+    void concurrentTestRunsGetTheirReportsThroughTheHelper() throws Exception {
+        // under load, the driver's poll of the helper's exit code can time out between the code and
+        // its newline; the code must survive that (it was lost once in a few dozen of these)
+        List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int t = 0; t < 4; t++) {
+                int thread = t;
+                runs.add(threads.submit(() -> {
+                    for (int i = 0; i < 6; i++) {
+                        try (Workspace ws = factory().create(new WorkspaceRef("pytest-" + thread + "-" + i, "run-it", workerId),
+                                SandboxFixture.command(InlineSnapshot.newBuilder().setFiles(Map.of(
+                                        "calc.py", "def add(a, b):\n    return a - b\n",
+                                        "test_calc.py", "from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"))
+                                        .build()))) {
+                            ActionResult run = ws.execute(Action.newBuilder().setActionId("t").setPayload(TestRunAction.newBuilder()
+                                    .setCommand("python3 -m pytest -q").setFramework("pytest").setTimeout(60).build()).build(), 0);
+                            assertThat(run.getTestSummary().getFailed()).as(run.toString()).isEqualTo(1);
+                            assertThat(run.getTestSummary().getParseError()).isNull();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (var run : runs) {
+                run.get();
+            }
         }
     }
 
