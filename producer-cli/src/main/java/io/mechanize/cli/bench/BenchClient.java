@@ -153,27 +153,25 @@ final class BenchClient implements AutoCloseable {
      * in-container helper, where {@link #trues} run through the shell session's driver alone.
      */
     static ActionBatch fileReads(int reads) {
-        List<Action> actions = new ArrayList<>(reads + 1);
-        actions.add(Action.newBuilder().setActionId("w")
-                .setPayload(FileEditAction.newBuilder().setFilePath("bench.txt").setOperation("write")
-                        .setContent("one line\n").build()).build());
-        for (int i = 0; i < reads; i++) {
-            actions.add(Action.newBuilder().setActionId("r" + i)
-                    .setPayload(FileEditAction.newBuilder().setFilePath("bench.txt").setOperation("read").build()).build());
-        }
-        return ActionBatch.newBuilder().setActions(actions).build();
+        return writeThen("bench.txt", "one line\n", reads,
+                () -> FileEditAction.newBuilder().setFilePath("bench.txt").setOperation("read").build());
     }
 
     /** A one-test pytest module, written, then run {@code runs} times as TEST_RUN actions. */
     static ActionBatch testRuns(int runs) {
-        List<Action> actions = new ArrayList<>(runs + 1);
+        return writeThen("test_bench.py", "def test_one():\n    assert 1 + 1 == 2\n", runs,
+                () -> TestRunAction.newBuilder().setCommand("python3 -m pytest -q -p no:cacheprovider test_bench.py")
+                        .setFramework("pytest").build());
+    }
+
+    /** A write of {@code path}, then {@code times} actions of {@code payload}. */
+    private static ActionBatch writeThen(String path, String content, int times, java.util.function.Supplier<Object> payload) {
+        List<Action> actions = new ArrayList<>(times + 1);
         actions.add(Action.newBuilder().setActionId("w")
-                .setPayload(FileEditAction.newBuilder().setFilePath("test_bench.py").setOperation("write")
-                        .setContent("def test_one():\n    assert 1 + 1 == 2\n").build()).build());
-        for (int i = 0; i < runs; i++) {
-            actions.add(Action.newBuilder().setActionId("t" + i)
-                    .setPayload(TestRunAction.newBuilder().setCommand("python3 -m pytest -q -p no:cacheprovider test_bench.py")
-                            .setFramework("pytest").build()).build());
+                .setPayload(FileEditAction.newBuilder().setFilePath(path).setOperation("write").setContent(content).build())
+                .build());
+        for (int i = 0; i < times; i++) {
+            actions.add(Action.newBuilder().setActionId("a" + i).setPayload(payload.get()).build());
         }
         return ActionBatch.newBuilder().setActions(actions).build();
     }
