@@ -26,10 +26,10 @@ import java.util.Map;
  * <p>Two ways to reach it. {@link #inSession} sends the request to the helper that the
  * workspace's default shell session keeps running (it starts it from the request's own input,
  * which begins with the helper's source): the round trip of a shell command, with no interpreter
- * start, for the agent's file, IDE and git actions. {@link #Helper(SandboxContainer)} runs it in a
- * {@code docker exec} of its own,
- * whose exit code comes from the engine: for the evaluation, which must not depend on a process
- * the agent can write to (DECISIONS.md).
+ * start, for the agent's file, IDE and git actions and a test run's report.
+ * {@link #Helper(SandboxContainer)} runs it in a {@code docker exec} of its own, whose exit code
+ * comes from the engine: for the evaluation, which must not depend on a process the agent can
+ * write to (DECISIONS.md).
  */
 public final class Helper {
     private static final ObjectMapper JSON = new ObjectMapper();
