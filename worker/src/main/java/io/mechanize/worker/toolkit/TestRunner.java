@@ -124,9 +124,11 @@ public final class TestRunner {
         ExecResult exec = shell.exec();
         if (shell.sessionNote() != null) {
             // the tests took the session down with them (or found it gone): say so after their own stderr
-            String stderr = exec.stderr().text() + (exec.stderr().text().isEmpty() ? "" : "\n") + shell.sessionNote() + "\n";
+            String note = (exec.stderr().text().isEmpty() ? "" : "\n") + shell.sessionNote() + "\n";
+            long total = exec.stderr().totalBytes() + note.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
             exec = new ExecResult(exec.exitCode(), exec.stdout(),
-                    new CappedOutput(stderr, stderr.length(), exec.stderr().truncated()), exec.timedOut(), exec.duration());
+                    new CappedOutput(exec.stderr().text() + note, total, exec.stderr().truncated()), exec.timedOut(),
+                    exec.duration());
         }
         return new Ran(exec, shell.usage());
     }

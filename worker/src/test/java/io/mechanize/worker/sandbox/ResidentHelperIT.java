@@ -13,12 +13,9 @@ import io.mechanize.worker.toolkit.Helper;
 import io.mechanize.worker.toolkit.HelperReply;
 import io.mechanize.worker.workspace.Workspace;
 import io.mechanize.worker.workspace.WorkspaceException;
-import io.mechanize.worker.workspace.WorkspaceRef;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
@@ -40,41 +37,29 @@ import org.junit.jupiter.api.Timeout;
 class ResidentHelperIT {
     /** Matches the resident helper's command line (shell-driver.sh's bootstrap), nothing else. */
     private static final String HELPER_PATTERN = "'exec\\(open\\(sys\\.argv'";
-    private final String workerId = "it-worker-" + UUID.randomUUID();
-    private DockerEngine engine;
-    private DockerWorkspaceFactory factory;
     /** The container of the workspace opened last. */
     private final AtomicReference<SandboxContainer> bound = new AtomicReference<>();
+    private SandboxFixture fx;
     private int actions;
 
     @BeforeAll
     void start() {
-        engine = DockerEngine.fromEnvironment();
+        fx = new SandboxFixture((ref, command, container, files) -> {
+            bound.set(container);
+            return new DockerWorkspace(ref, command, container, files);
+        });
     }
 
     @AfterAll
     void stop() {
-        if (factory != null) {
-            factory.close();
-        }
-        if (engine != null) {
-            engine.close();
+        if (fx != null) {
+            fx.close();
         }
     }
 
     /** A workspace; its container is then in {@link #bound}, for a direct call with a short timeout. */
     private Workspace open(String id) throws WorkspaceException {
-        return factory().create(new WorkspaceRef(id, "run-it", workerId), SandboxFixture.command(null));
-    }
-
-    private synchronized DockerWorkspaceFactory factory() {
-        if (factory == null) {
-            factory = new DockerWorkspaceFactory(engine, workerId, SandboxFixture.TEST_LABELS, (ref, command, c, files) -> {
-                bound.set(c);
-                return new DockerWorkspace(ref, command, c, files);
-            }, Clock.systemUTC());
-        }
-        return factory;
+        return fx.create(id, null);
     }
 
     @Test
@@ -157,11 +142,10 @@ class ResidentHelperIT {
                 int thread = t;
                 runs.add(threads.submit(() -> {
                     for (int i = 0; i < 6; i++) {
-                        try (Workspace ws = factory().create(new WorkspaceRef("pytest-" + thread + "-" + i, "run-it", workerId),
-                                SandboxFixture.command(InlineSnapshot.newBuilder().setFiles(Map.of(
-                                        "calc.py", "def add(a, b):\n    return a - b\n",
-                                        "test_calc.py", "from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"))
-                                        .build()))) {
+                        try (Workspace ws = fx.create("pytest-" + thread + "-" + i, InlineSnapshot.newBuilder().setFiles(Map.of(
+                                "calc.py", "def add(a, b):\n    return a - b\n",
+                                "test_calc.py", "from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"))
+                                .build())) {
                             ActionResult run = ws.execute(Action.newBuilder().setActionId("t").setPayload(TestRunAction.newBuilder()
                                     .setCommand("python3 -m pytest -q").setFramework("pytest").setTimeout(60).build()).build(), 0);
                             assertThat(run.getTestSummary().getFailed()).as(run.toString()).isEqualTo(1);

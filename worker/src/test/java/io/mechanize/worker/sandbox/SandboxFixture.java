@@ -22,9 +22,17 @@ final class SandboxFixture implements AutoCloseable {
     static final Map<String, String> TEST_LABELS = Map.of("mechanize.test", "true");
     final String workerId = "it-worker-" + UUID.randomUUID();
     final DockerEngine engine = DockerEngine.fromEnvironment();
-    final DockerWorkspaceFactory factory =
-            new DockerWorkspaceFactory(engine, workerId, TEST_LABELS, DockerWorkspace::new, Clock.systemUTC());
+    final DockerWorkspaceFactory factory;
     private int actions;
+
+    SandboxFixture() {
+        this(DockerWorkspace::new);
+    }
+
+    /** With {@code binder} making each workspace (to see its container, say). */
+    SandboxFixture(WorkspaceBinder binder) {
+        factory = new DockerWorkspaceFactory(engine, workerId, TEST_LABELS, binder, Clock.systemUTC());
+    }
 
     Workspace create(String id, Object snapshot) throws WorkspaceException {
         return factory.create(new WorkspaceRef(id, "run-it", workerId), command(snapshot));
