@@ -91,11 +91,4 @@ final class ContainerRemoval {
             throw new DockerException(String.valueOf(e.getCause()), 500, e.getCause());
         }
     }
-
-    /** No answer from the engine in time: the request may still complete, or hang for good. */
-    static final class EngineSilent extends DockerException {
-        EngineSilent(String message) {
-            super(message, 504);
-        }
-    }
 }

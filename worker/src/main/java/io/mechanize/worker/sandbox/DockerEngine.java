@@ -20,18 +20,21 @@ import org.slf4j.LoggerFactory;
  * The one Docker client of a worker process, built once and shared. The API version is
  * negotiated: the engine is asked for its version over an unversioned request, and the client
  * then speaks exactly that version (Docker 20.10 answers 1.41). {@code DOCKER_API_VERSION}
- * pins it instead.
+ * pins it instead. A call must be answered within {@link BoundedEngineTransport#ANSWER_TIMEOUT};
+ * a stream (an attach, an exec's output) has no bound ({@link BoundedEngineTransport}).
  */
 public final class DockerEngine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DockerEngine.class);
     public static final String DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
     /**
-     * Each live workspace holds an attached stream per shell session (until 2026-11-26 a second
-     * one for its usage probe) for its whole life, pooled containers too: 64 connections starved
-     * creates at about 30
-     * workspaces (requests waited 180 s for a connection). Unix-socket connections are cheap.
+     * Connections for streams. Each live workspace holds an attached stream per shell session
+     * for its whole life, pooled containers too: 64 connections (for calls and streams alike, as
+     * until 2026-11-26) starved creates at about 30 workspaces (requests waited 180 s for a
+     * connection). Unix-socket connections are cheap.
      */
     static final int MAX_CONNECTIONS = 2048;
+    /** Connections for calls that are answered at once (create, start, inspect, remove). */
+    static final int MAX_CONTROL_CONNECTIONS = 512;
 
     private final DockerClient client;
     private final DockerHttpClient http;
@@ -73,17 +76,28 @@ public final class DockerEngine implements AutoCloseable {
     }
 
     private static DockerEngine build(String dockerHost, RemoteApiVersion apiVersion) {
+        return build(dockerHost, apiVersion, BoundedEngineTransport.ANSWER_TIMEOUT);
+    }
+
+    /** A client whose calls are answered within {@code answerTimeout}, streams excepted ({@link BoundedEngineTransport}). */
+    static DockerEngine build(String dockerHost, RemoteApiVersion apiVersion, Duration answerTimeout) {
         DockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
                 .withDockerHost(dockerHost)
                 .withApiVersion(apiVersion)
                 .build();
-        DockerHttpClient http = new ZerodepDockerHttpClient.Builder()
+        DockerHttpClient http = new BoundedEngineTransport(
+                transport(config, MAX_CONTROL_CONNECTIONS).responseTimeout(answerTimeout).build(),
+                transport(config, MAX_CONNECTIONS).build(),
+                answerTimeout);
+        return new DockerEngine(DockerClientImpl.getInstance(config, http), http, "?", apiVersion.getVersion());
+    }
+
+    private static ZerodepDockerHttpClient.Builder transport(DockerClientConfig config, int maxConnections) {
+        return new ZerodepDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
                 .sslConfig(config.getSSLConfig())
-                .maxConnections(MAX_CONNECTIONS)
-                .connectionTimeout(Duration.ofSeconds(10))
-                .build();
-        return new DockerEngine(DockerClientImpl.getInstance(config, http), http, "?", apiVersion.getVersion());
+                .maxConnections(maxConnections)
+                .connectionTimeout(Duration.ofSeconds(10));
     }
 
     DockerClient client() {

@@ -55,7 +55,7 @@ class ContainerRemovalTest {
         });
         long start = System.nanoTime();
         assertThatThrownBy(() -> ContainerRemoval.remove(wedged, "c0ffee1234567890", Duration.ofMillis(300)))
-                .isInstanceOf(ContainerRemoval.EngineSilent.class)
+                .isInstanceOf(EngineSilent.class)
                 .hasMessageContaining("c0ffee1234567890")
                 .hasMessageContaining("did not answer");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
@@ -73,7 +73,7 @@ class ContainerRemovalTest {
         });
         for (int sweep = 0; sweep < 3; sweep++) {
             assertThatThrownBy(() -> ContainerRemoval.remove(wedged, "feed5678", Duration.ofMillis(100)))
-                    .isInstanceOf(ContainerRemoval.EngineSilent.class);
+                    .isInstanceOf(EngineSilent.class);
         }
         assertThat(calls).as("one request to the engine, however often asked").hasValue(1);
 
