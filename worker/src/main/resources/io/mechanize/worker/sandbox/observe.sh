@@ -75,9 +75,19 @@ __mz_sample() {
 }
 __mz_list() { find /workspace -mindepth 1 -xdev -printf '%y %s %T@ %b\t%P\n' 2>/dev/null; }
 # the resident lister: find's listing, in find's format with microsecond timestamps; one request
-# (a file to write) per line, one reply ("ok" or "fail") per request
+# ("SEQ FILE": a file to write) per line. Each reply ("SEQ ready", "SEQ ok" or "SEQ fail") goes to
+# the status file named by its argument, and only then a newline to stdout wakes the driver: bash
+# can lose a byte of a fifo read that times out (the newline, and the driver would wait for a line
+# that never ends), so what a reply says never travels through a fifo that bash reads with -t.
 __mz_LISTER='use strict; use Time::HiRes ();
-$| = 1; print "ready\n";
+$| = 1;
+my $st = $ARGV[0];
+sub reply {
+  my $s;
+  if (open($s, ">", "$st.tmp")) { print $s "$_[0]\n"; close($s) && rename("$st.tmp", $st); }
+  print "\n";
+}
+reply("0 ready");
 my $dev;
 sub walk {
   my ($dir, $rel, $o) = @_;
@@ -93,23 +103,24 @@ sub walk {
   }
   closedir $dh;
 }
-while (my $f = <STDIN>) {
-  chomp $f;
+while (my $line = <STDIN>) {
+  chomp $line;
+  my ($seq, $f) = split / /, $line, 2;
   my $ok = open(my $o, ">", $f) && (($dev) = lstat "/workspace");
   $ok = walk("/workspace", "", $o) && close($o) if $ok;
-  print $ok ? "ok\n" : "fail\n";
+  reply($seq . ($ok ? " ok" : " fail"));
 }'
 __mz_LW=  # the lister's pid; 0 once it cannot run here (no perl, no Time::HiRes, failures)
 __mz_LGEN=0 __mz_LFAILS=0
 __mz_lstart() {
   # fifos of their own for each lister, so that nothing a dead one left behind is read
   local q=$__mz_O/lister.$$.$((++__mz_LGEN))
-  __mz_LW=0 __mz_LREADY=
+  __mz_LW=0 __mz_LREADY= __mz_LQ=$q __mz_LSEQ=0
   mkfifo -m 600 -- "$q.in" "$q.out" || return 1
   # this process holds both ends of both fifos: a dead lister means no reply, never a SIGPIPE;
   # the lister holds only its own ends, so it reads end-of-file when this process is gone
   exec 5<> "$q.in" 6<> "$q.out" || return 1
-  perl -e "$__mz_LISTER" < "$q.in" > "$q.out" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+  perl -e "$__mz_LISTER" "$q.status" < "$q.in" > "$q.out" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
   __mz_LW=$!
 }
 __mz_lalive() {
@@ -117,16 +128,16 @@ __mz_lalive() {
   { read -r _ _ st _ < "/proc/$__mz_LW/stat"; } 2>/dev/null
   [ -n "$st" ] && [ "$st" != Z ]
 }
-__mz_lreply() { # $1 the reply expected. 0: it came; 1: another one came; 2: no reply, the lister
-  # died or took longer than 10 s (a small tree takes milliseconds). __mz_LWHY says what happened.
-  local part until=$(( ${EPOCHREALTIME/./} + 10000000 ))
+__mz_lreply() { # $1 the reply expected to request __mz_LSEQ. 0: it came; 1: another one came;
+  # 2: no reply, the lister died or took longer than 10 s (a small tree takes milliseconds).
+  # __mz_LWHY says what happened. The fifo only wakes this process; the reply is in the status file.
+  local seq until=$(( ${EPOCHREALTIME/./} + 10000000 ))
   __mz_LLINE=
-  until IFS= read -r -t 0.05 part <&6; do
-    __mz_LLINE+=$part
+  until { read -r seq __mz_LLINE < "$__mz_LQ.status"; } 2>/dev/null && [ "$seq" = "$__mz_LSEQ" ]; do
     __mz_lalive || { __mz_LWHY="it exited before it answered"; return 2; }
     (( ${EPOCHREALTIME/./} < until )) || { __mz_LWHY="it did not answer within 10 s"; return 2; }
+    read -r -t 0.05 _ <&6
   done
-  __mz_LLINE+=$part
   __mz_LWHY="it answered '$__mz_LLINE' where '$1' was expected"
   [ "$__mz_LLINE" = "$1" ]
 }
@@ -158,7 +169,7 @@ __mz_plist() { # $1 file: the lister lists /workspace into it; fails when it can
     fi
     __mz_LREADY=1
   fi
-  printf '%s\n' "$1" >&5
+  printf '%s %s\n' "$((++__mz_LSEQ))" "$1" >&5
   __mz_lreply ok
   case $? in
   0) return 0 ;;

@@ -45,10 +45,10 @@ __mz_lstart
 # The resident helper: one python process per driver, started by the first helper request from
 # that request's own input (the helper's source comes first in every one, so a helper the agent
 # killed is simply started again), and kept, so that a file action costs no interpreter start.
-# It reads "INPUT SKIP" lines from its fifo, writes each reply to this driver's stdout (the
-# worker's stream) and then its exit code as one line to its other fifo. Like the lister it is
+# It reads "INPUT SKIP SEQ" lines from its fifo, writes each reply to this driver's stdout (the
+# worker's stream), then "SEQ CODE" to its status file and a newline to its other fifo. Like the lister it is
 # the agent's to kill or stop: every wait is bounded by the request's timeout.
-__mz_HW= __mz_HGEN=0
+__mz_HW= __mz_HGEN=0 __mz_HSEQ=0 __mz_HQ=
 __mz_HBOOT='import sys; exec(open(sys.argv[1], "rb").read(int(sys.argv[2])))'
 __mz_halive() {
   local st=
@@ -62,25 +62,29 @@ __mz_hstop() {
   __mz_HW=
 }
 __mz_hask() { # $1 input file, $2 source length: sets __mz_rc, __mz_timedout and __mz_kind
-  local q line part
+  local q seq line
   __mz_kind=ok __mz_timedout=0
   if [ -n "$__mz_HW" ] && ! __mz_halive; then __mz_hstop; fi
   if [ -z "$__mz_HW" ]; then
     # fifos of their own for each helper, so that nothing a dead one left behind is read
     q=$__mz_O/helper.$$.$((++__mz_HGEN))
     mkfifo -m 600 -- "$q.in" "$q.out" && exec 7<> "$q.in" 8<> "$q.out" || { __mz_rc=126; return; }
+    __mz_HQ=$q
     # the environment and directory of the session's first state, as a raw command has them
     ( . "$__mz_S/state.init" 2>/dev/null
-      exec python3 -I -S -c "$__mz_HBOOT" "$1" "$2" "$q.in" "$q.out" ) < /dev/null 2>&4 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+      exec python3 -I -S -c "$__mz_HBOOT" "$1" "$2" "$q.in" "$q.out" "$q.status" ) < /dev/null 2>&4 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
     __mz_HW=$!
   fi
-  printf '%s %s\n' "$1" "$2" >&7
-  line=
+  printf '%s %s %s\n' "$1" "$2" "$((++__mz_HSEQ))" >&7
   while :; do
-    # bash reads a fifo a byte at a time: a read that times out between the code's digits and
-    # its newline keeps what it read, and the next read brings the rest
-    if IFS= read -r -t 0.05 part <&8; then __mz_rc=$line$part; return; fi
-    line+=$part
+    # the exit code is in the status file, with the request's number; the fifo only wakes this
+    # process (bash can lose a byte of a fifo read that times out, and then a newline lost would
+    # leave it waiting for a line that never ends)
+    if { read -r seq line < "$__mz_HQ.status"; } 2>/dev/null && [ "$seq" = "$__mz_HSEQ" ]; then
+      __mz_rc=$line
+      return
+    fi
+    read -r -t 0.05 _ <&8
     [[ $__mz_mode == *m* ]] && __mz_sample
     if ! __mz_halive; then
       wait "$__mz_HW" 2>/dev/null

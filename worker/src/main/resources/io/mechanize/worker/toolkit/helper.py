@@ -421,17 +421,19 @@ def handle(q):
     return reply
 
 
-def serve(requests, replies):
-    """The resident helper of a shell session (shell-driver.sh): one "INPUT SKIP" line per
+def serve(requests, wakeups, status):
+    """The resident helper of a shell session (shell-driver.sh): one "INPUT SKIP SEQ" line per
     request; the request is INPUT's bytes after the first SKIP (this source). The reply goes to
-    stdout, then its exit code as one line to `replies`; a request that fails unexpectedly leaves
-    its traceback on stderr and exit code 1, and the helper goes on."""
+    stdout, then "SEQ CODE" to the status file (whole, by a rename) and a newline to `wakeups`:
+    the driver reads the code from the file, never from the fifo, because bash can lose a byte of
+    a fifo read that times out. A request that fails unexpectedly leaves its traceback on stderr
+    and exit code 1, and the helper goes on."""
     import traceback
-    with open(requests, "r") as lines, open(replies, "w") as codes:
+    with open(requests, "r") as lines, open(wakeups, "w") as wake:
         for line in lines:
-            code = 0
+            code, seq = 0, "0"
             try:
-                path, skip = line.split()
+                path, skip, seq = line.split()
                 with open(path, "rb") as f:
                     f.seek(int(skip))
                     q = json.loads(f.read().decode("utf-8"))
@@ -441,13 +443,16 @@ def serve(requests, replies):
                 code = 1
             sys.stdout.flush()
             sys.stderr.flush()
-            codes.write("%d\n" % code)
-            codes.flush()
+            with open(status + ".tmp", "w") as f:
+                f.write("%s %d\n" % (seq, code))
+            os.rename(status + ".tmp", status)
+            wake.write("\n")
+            wake.flush()
 
 
 def main():
-    if len(sys.argv) == 5:  # started by shell-driver.sh: -c, its input, this source's length, fifos
-        serve(sys.argv[3], sys.argv[4])
+    if len(sys.argv) == 6:  # started by shell-driver.sh: -c, its input, this source's length, fifos, status
+        serve(sys.argv[3], sys.argv[4], sys.argv[5])
         return
     cwd = os.getcwd()
     q = json.loads(sys.stdin.buffer.read().decode("utf-8"))

@@ -116,6 +116,32 @@ class ResidentHelperIT {
     }
 
     @Test
+    void anAgentThatDrainsTheSessionsFifosCostsNoRequestItsTimeout() throws Exception {
+        try (Workspace ws = open("drained-fifos")) {
+            SandboxContainer container = bound.get();
+            file(ws, SandboxFixture.edit("d.txt", "write").setContent("0\n").build());
+            // a reader on the helper's and the lister's reply fifos takes the lines meant for the
+            // driver (as bash's read -t can lose a byte of them): the driver must not depend on them
+            ActionResult drain = shell(ws, "for f in /tmp/.mechanize/observe/*.out; do"
+                    + " setsid cat \"$f\" > /dev/null 2>&1 < /dev/null & done; sleep 0.2; pgrep -c -x cat");
+            assertThat(drain.getOutput()).as("one reader on each of the two fifos").isEqualTo("2\n");
+
+            long started = System.nanoTime();
+            for (int i = 1; i <= 5; i++) {
+                HelperReply reply = Helper.inSession(container).call(Map.of("op", "exists", "path", "d.txt"),
+                        Duration.ofSeconds(2), 65536);
+                assertThat(reply.ok()).as("request %d: %s", i, reply.error()).isTrue();
+                ActionResult append = shell(ws, "echo " + i + " >> d.txt");
+                assertThat(append.getStateChanges().getModified()).containsExactly("d.txt");
+            }
+            // ten requests take well under a second; a reply that waited for its fifo took the
+            // helper's request its 2 s and the lister's its 10 s
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(8));
+            assertThat(file(ws, SandboxFixture.edit("d.txt", "read").build()).getOutput()).isEqualTo("0\n1\n2\n3\n4\n5\n");
+        }
+    }
+
+    @Test
     void theHelperDoesNotRunWithTheAgentsDirectoryOrVariables() throws Exception {
         try (Workspace ws = open("helper-state")) {
             shell(ws, "mkdir -p sub && cd sub && export PATH=/nowhere");
