@@ -76,15 +76,25 @@ __mz_sample() {
 __mz_list() { find /workspace -mindepth 1 -xdev -printf '%y %s %T@ %b\t%P\n' 2>/dev/null; }
 # the resident lister: find's listing, in find's format with microsecond timestamps; one request
 # ("SEQ FILE": a file to write) per line. Each reply ("SEQ ready", "SEQ ok" or "SEQ fail") goes to
-# the status file named by its argument, and only then a newline to stdout wakes the driver: bash
+# the status file named by its argument, whole, and only then a newline to stdout wakes the driver: bash
 # can lose a byte of a fifo read that times out (the newline, and the driver would wait for a line
 # that never ends), so what a reply says never travels through a fifo that bash reads with -t.
-__mz_LISTER='use strict; use Time::HiRes ();
+__mz_LISTER='use strict; use Time::HiRes (); use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
 $| = 1;
+# the driver waits on its ends of its done fifo (3) and of this reply fifo (6) with read -t, which
+# waits for input and then reads: another reader (the agent) could take the input in between and
+# leave that read blocked for good. Non-blocking (the flag belongs to the open file of the driver),
+# the read fails instead. Then this process lets go of both.
+for my $fd (3, 6) {
+  open(my $h, "<&=", $fd) or next;
+  my $fl = fcntl($h, F_GETFL, 0);
+  fcntl($h, F_SETFL, $fl | O_NONBLOCK) if defined $fl;
+  close($h);
+}
 my $st = $ARGV[0];
 sub reply {
   my $s;
-  if (open($s, ">", "$st.tmp")) { print $s "$_[0]\n"; close($s) && rename("$st.tmp", $st); }
+  if (open($s, ">", $st)) { print $s "$_[0]\n"; close($s); }
   print "\n";
 }
 reply("0 ready");
@@ -120,7 +130,7 @@ __mz_lstart() {
   # this process holds both ends of both fifos: a dead lister means no reply, never a SIGPIPE;
   # the lister holds only its own ends, so it reads end-of-file when this process is gone
   exec 5<> "$q.in" 6<> "$q.out" || return 1
-  perl -e "$__mz_LISTER" "$q.status" < "$q.in" > "$q.out" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+  perl -e "$__mz_LISTER" "$q.status" < "$q.in" > "$q.out" 4>&- 5>&- 7>&- 8>&- &
   __mz_LW=$!
 }
 __mz_lalive() {
@@ -133,10 +143,11 @@ __mz_lreply() { # $1 the reply expected to request __mz_LSEQ. 0: it came; 1: ano
   # __mz_LWHY says what happened. The fifo only wakes this process; the reply is in the status file.
   local seq until=$(( ${EPOCHREALTIME/./} + 10000000 ))
   __mz_LLINE=
-  until { read -r seq __mz_LLINE < "$__mz_LQ.status"; } 2>/dev/null && [ "$seq" = "$__mz_LSEQ" ]; do
+  # the status file is written whole before the wake-up: a reply read too early (without its
+  # newline, or the last one's) does not match, and the next wake-up or poll reads it again
+  until read -r -t 0.05 _ <&6; { read -r seq __mz_LLINE < "$__mz_LQ.status"; } 2>/dev/null && [ "$seq" = "$__mz_LSEQ" ]; do
     __mz_lalive || { __mz_LWHY="it exited before it answered"; return 2; }
     (( ${EPOCHREALTIME/./} < until )) || { __mz_LWHY="it did not answer within 10 s"; return 2; }
-    read -r -t 0.05 _ <&6
   done
   __mz_LWHY="it answered '$__mz_LLINE' where '$1' was expected"
   [ "$__mz_LLINE" = "$1" ]

@@ -46,7 +46,8 @@ __mz_lstart
 # that request's own input (the helper's source comes first in every one, so a helper the agent
 # killed is simply started again), and kept, so that a file action costs no interpreter start.
 # It reads "INPUT SKIP SEQ" lines from its fifo, writes each reply to this driver's stdout (the
-# worker's stream), then "SEQ CODE" to its status file and a newline to its other fifo. Like the lister it is
+# worker's stream), then "SEQ CODE" to its status file and a newline to its other fifo, whose
+# driver's end it makes non-blocking first (fd 8, as the lister does fd 6). Like the lister it is
 # the agent's to kill or stop: every wait is bounded by the request's timeout.
 __mz_HW= __mz_HGEN=0 __mz_HSEQ=0 __mz_HQ=
 __mz_HBOOT='import sys; exec(open(sys.argv[1], "rb").read(int(sys.argv[2])))'
@@ -72,7 +73,7 @@ __mz_hask() { # $1 input file, $2 source length: sets __mz_rc, __mz_timedout and
     __mz_HQ=$q
     # the environment and directory of the session's first state, as a raw command has them
     ( . "$__mz_S/state.init" 2>/dev/null
-      exec python3 -I -S -c "$__mz_HBOOT" "$1" "$2" "$q.in" "$q.out" "$q.status" ) < /dev/null 2>&4 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+      exec python3 -I -S -c "$__mz_HBOOT" "$1" "$2" "$q.in" "$q.out" "$q.status" ) < /dev/null 2>&4 3>&- 4>&- 5>&- 6>&- 7>&- &
     __mz_HW=$!
   fi
   printf '%s %s %s\n' "$1" "$2" "$((++__mz_HSEQ))" >&7
@@ -80,11 +81,11 @@ __mz_hask() { # $1 input file, $2 source length: sets __mz_rc, __mz_timedout and
     # the exit code is in the status file, with the request's number; the fifo only wakes this
     # process (bash can lose a byte of a fifo read that times out, and then a newline lost would
     # leave it waiting for a line that never ends)
+    read -r -t 0.05 _ <&8
     if { read -r seq line < "$__mz_HQ.status"; } 2>/dev/null && [ "$seq" = "$__mz_HSEQ" ]; then
       __mz_rc=$line
       return
     fi
-    read -r -t 0.05 _ <&8
     [[ $__mz_mode == *m* ]] && __mz_sample
     if ! __mz_halive; then
       wait "$__mz_HW" 2>/dev/null

@@ -424,11 +424,19 @@ def handle(q):
 def serve(requests, wakeups, status):
     """The resident helper of a shell session (shell-driver.sh): one "INPUT SKIP SEQ" line per
     request; the request is INPUT's bytes after the first SKIP (this source). The reply goes to
-    stdout, then "SEQ CODE" to the status file (whole, by a rename) and a newline to `wakeups`:
+    stdout, then "SEQ CODE" to the status file, which is closed before a newline goes to `wakeups`:
     the driver reads the code from the file, never from the fifo, because bash can lose a byte of
     a fifo read that times out. A request that fails unexpectedly leaves its traceback on stderr
     and exit code 1, and the helper goes on."""
     import traceback
+    import fcntl
+    try:
+        # the driver's end of `wakeups` (its fd 8, inherited): non-blocking, so that a wake-up
+        # another reader took cannot leave the driver's read -t blocked (see observe.sh's lister)
+        fcntl.fcntl(8, fcntl.F_SETFL, fcntl.fcntl(8, fcntl.F_GETFL) | os.O_NONBLOCK)
+        os.close(8)
+    except OSError:
+        pass
     with open(requests, "r") as lines, open(wakeups, "w") as wake:
         for line in lines:
             code, seq = 0, "0"
@@ -443,9 +451,8 @@ def serve(requests, wakeups, status):
                 code = 1
             sys.stdout.flush()
             sys.stderr.flush()
-            with open(status + ".tmp", "w") as f:
+            with open(status, "w") as f:
                 f.write("%s %d\n" % (seq, code))
-            os.rename(status + ".tmp", status)
             wake.write("\n")
             wake.flush()
 

@@ -120,11 +120,12 @@ class ResidentHelperIT {
         try (Workspace ws = open("drained-fifos")) {
             SandboxContainer container = bound.get();
             file(ws, SandboxFixture.edit("d.txt", "write").setContent("0\n").build());
-            // a reader on the helper's and the lister's reply fifos takes the lines meant for the
-            // driver (as bash's read -t can lose a byte of them): the driver must not depend on them
-            ActionResult drain = shell(ws, "for f in /tmp/.mechanize/observe/*.out; do"
-                    + " setsid cat \"$f\" > /dev/null 2>&1 < /dev/null & done; sleep 0.2; pgrep -c -x cat");
-            assertThat(drain.getOutput()).as("one reader on each of the two fifos").isEqualTo("2\n");
+            // a reader on the fifos that wake the driver (the helper's and the lister's replies, a
+            // command's end) takes the lines meant for it, as bash's read -t can lose a byte of
+            // them: the driver must neither depend on them nor block on a line another took
+            ActionResult drain = shell(ws, "for f in /tmp/.mechanize/observe/*.out " + ShellSession.STATE_ROOT
+                    + SandboxContainer.DEFAULT_SESSION + "/done; do setsid cat \"$f\" > /dev/null 2>&1 < /dev/null & done; sleep 0.2; pgrep -c -x cat");
+            assertThat(drain.getOutput()).as("one reader on each of the three fifos").isEqualTo("3\n");
 
             long started = System.nanoTime();
             for (int i = 1; i <= 5; i++) {
