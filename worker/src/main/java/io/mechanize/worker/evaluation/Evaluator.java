@@ -51,6 +51,8 @@ public final class Evaluator {
     private final ResourceLimits limits;
     private final Clock clock;
     private final Helper helper;
+    /** Whether the image has GNU diff; the first exec that finds it missing turns this off. */
+    private boolean gnuDiff = true;
     private final TestRunner tests;
 
     public Evaluator(SandboxContainer container, ResourceLimits limits, Clock clock) {
@@ -107,24 +109,76 @@ public final class Evaluator {
         if (seconds <= 0) {
             return Optional.empty();
         }
-        Optional<Helper.Chained> chained = helper.callThenExec(DIFF_REQUEST, List.of("bash", "-c", criterion.getCommand()),
+        String name = criterion.getName() != null ? criterion.getName() : criterion.getType() + "#0";
+        List<String> command = List.of("bash", "-c", criterion.getCommand());
+        Optional<FinalDiff.Taken> taken = gnuDiff(command, Duration.ofSeconds(seconds), limits.getMaxOutputBytes());
+        if (taken.isPresent()) {
+            return Optional.of(new FirstCommand(commandResult(criterion, name, taken.get().rest(), seconds),
+                    diffOf(taken.get())));
+        }
+        Optional<Helper.Chained> chained = helper.callThenExec(DIFF_REQUEST, command,
                 HELPER_TIMEOUT, Duration.ofSeconds(seconds), DIFF_REPLY_BYTES, limits.getMaxOutputBytes());
         if (chained.isEmpty()) {
             log.info("the diff's helper did not run; the first criterion runs in an exec of its own");
             return Optional.empty();
         }
-        String name = criterion.getName() != null ? criterion.getName() : criterion.getType() + "#0";
         return Optional.of(new FirstCommand(commandResult(criterion, name, chained.get().exec(), seconds),
                 diffOf(chained.get().reply())));
+    }
+
+    /**
+     * The final diff by GNU diff, then {@code then} in the same exec; empty when the image has no
+     * GNU diff (nothing ran, and the helper takes the diff instead).
+     */
+    private Optional<FinalDiff.Taken> gnuDiff(List<String> then, Duration commandTimeout, int maxOutputBytes)
+            throws WorkspaceException {
+        if (!gnuDiff) {
+            return Optional.empty();
+        }
+        String end = java.util.UUID.randomUUID().toString();
+        ExecResult exec = container.exec(FinalDiff.argv(SnapshotPlacement.PRISTINE_DIR, DIFF_CAP_BYTES, HELPER_TIMEOUT,
+                        end, then), Map.of(), null, HELPER_TIMEOUT.plus(commandTimeout).plus(DIFF_START_MARGIN),
+                (int) Math.min(Integer.MAX_VALUE - 8, 2L * DIFF_CAP_BYTES + maxOutputBytes + 65536));
+        Optional<FinalDiff.Taken> taken = FinalDiff.parse(exec, SnapshotPlacement.PRISTINE_DIR, end);
+        if (taken.isPresent()) {
+            return taken;
+        }
+        if ((exec.exitCode() == FinalDiff.NO_GNU_DIFF || exec.exitCode() == NOT_FOUND)
+                && !exec.stdout().text().contains("\036mz-diff")) {
+            // nothing ran: no GNU diff (or no bash) in the image
+            log.info("no GNU diff in the image (exit code {}): the helper takes the final diff", exec.exitCode());
+            gnuDiff = false;
+            return Optional.empty();
+        }
+        // the frame is not whole (the agent killed the script, say): whatever ran, ran once
+        return Optional.of(new FinalDiff.Taken(null, false, "unreadable (exit code " + exec.exitCode() + ")", exec));
+    }
+
+    private static String diffOf(FinalDiff.Taken taken) {
+        if (taken.diff() == null) {
+            log.info("no final diff: {}", taken.status().equals("missing")
+                    ? "no pristine copy of the snapshot at " + SnapshotPlacement.PRISTINE_DIR : "its output was " + taken.status());
+            return null;
+        }
+        if (!taken.status().equals("0") && !taken.status().equals("1") && !taken.truncated()) {
+            log.info("the final diff is incomplete: diff ended with status {}", taken.status());
+        }
+        return taken.truncated() ? taken.diff() + "[... diff truncated at " + DIFF_CAP_BYTES + " bytes ...]\n"
+                : taken.diff();
     }
 
     private static final Map<String, Object> DIFF_REQUEST =
             Map.of("op", "diff", "base", SnapshotPlacement.PRISTINE_DIR, "cap", DIFF_CAP_BYTES);
     private static final int DIFF_REPLY_BYTES = DIFF_CAP_BYTES * 6 + 65536;
+    /** Time for the exec to start, on top of the diff's budget and the command's timeout. */
+    private static final Duration DIFF_START_MARGIN = Duration.ofSeconds(30);
+    /** A shell's exit code for a command it cannot find. */
+    private static final int NOT_FOUND = 127;
 
     /** The diff of /workspace against the pristine snapshot copy, or null when there is none. */
     private String finalDiff() throws WorkspaceException {
-        return diffOf(helper.call(DIFF_REQUEST, HELPER_TIMEOUT, DIFF_REPLY_BYTES));
+        Optional<FinalDiff.Taken> taken = gnuDiff(List.of(), Duration.ZERO, 0);
+        return taken.isPresent() ? diffOf(taken.get()) : diffOf(helper.call(DIFF_REQUEST, HELPER_TIMEOUT, DIFF_REPLY_BYTES));
     }
 
     private static String diffOf(HelperReply reply) {

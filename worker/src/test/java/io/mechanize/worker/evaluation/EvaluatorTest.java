@@ -39,17 +39,25 @@ class EvaluatorTest {
         assertThat(metrics.getPassed()).isFalse();
     }
 
+    /** What final-diff.sh prints before the command's output: an empty diff, then the end line. */
+    private static String noChanges(List<String> argv) {
+        return "\036mz-diff 0\n\036mz-diff-end " + argv.get(7) + "\n";
+    }
+
     @Test
     void aCommandPassesOnExitZeroAndTheDetailKeepsTheOutputTail() throws Exception {
         List<List<String>> ran = new ArrayList<>();
-        SandboxContainer fake = fake(ran, new ExecResult(0, out("x".repeat(5000) + "END"), CappedOutput.empty(), false, Duration.ZERO));
+        SandboxContainer fake = fake(ran, argv -> argv.getFirst().equals("bash")
+                ? new ExecResult(0, out(noChanges(argv) + "x".repeat(5000) + "END"), CappedOutput.empty(), false, Duration.ZERO)
+                : new ExecResult(0, out("not json"), CappedOutput.empty(), false, Duration.ZERO));
         EvaluationMetrics metrics = new Evaluator(fake, ResourceLimits.newBuilder().build(), fixedClock())
                 .evaluate(List.of(command("ok", "make test"),
                         EvaluationCriterion.newBuilder().setType(CriterionType.FILE_EXISTS).setFilePath("x").build()));
-        assertThat(ran).filteredOn(argv -> argv.getFirst().equals("bash")).containsExactly(List.of("bash", "-c", "make test"));
+        assertThat(ran.getFirst()).as("the final diff's script, which became the command")
+                .startsWith("bash", "-c", FinalDiff.SCRIPT).endsWith("bash", "-c", "make test");
         CriterionResult ok = metrics.getCriteriaResults().get(0);
         assertThat(ok.getPassed()).isTrue();
-        assertThat(ok.getDetail()).startsWith("exit code 0").endsWith("END");
+        assertThat(ok.getDetail()).startsWith("exit code 0").endsWith("END").doesNotContain("mz-diff");
         assertThat(ok.getDetail().length()).isLessThan(Evaluator.DETAIL_TAIL_CHARS + 100);
         CriterionResult other = metrics.getCriteriaResults().get(1);
         assertThat(other.getName()).isEqualTo("FILE_EXISTS#1");
@@ -60,34 +68,54 @@ class EvaluatorTest {
 
     @Test
     void aFirstCommandRunsInTheExecThatTakesTheDiffAndKeepsItsOwnExitCodeAndOutput() throws Exception {
-        String reply = "{\"ok\": true, \"output\": \"diff -u a/x b/x\\n\", \"truncated\": false}";
-        String stdout = "\036mz-reply " + reply.length() + "\036" + reply + "tests ran\nFAILED\n";
+        String gnu = "diff -ruN --no-dereference -x .git -x __pycache__ -x .pytest_cache -- /tmp/.mechanize-pristine/x /workspace/x\n"
+                + "--- /tmp/.mechanize-pristine/x\t2026-11-26 22:27:28.068921684 +0000\n"
+                + "+++ /workspace/x\t2026-11-26 22:30:01.000000000 +0000\n@@ -1 +1 @@\n-one\n+two\n";
         List<List<String>> ran = new ArrayList<>();
-        SandboxContainer fake = fake(ran, new ExecResult(3, out(stdout), out("boom\n"), false, Duration.ZERO));
+        SandboxContainer fake = fake(ran, argv -> new ExecResult(3, out("\036mz-diff 1\n" + gnu + "\036mz-diff-end "
+                + argv.get(7) + "\ntests ran\nFAILED\n"), out("boom\n"), false, Duration.ZERO));
 
         EvaluationMetrics metrics = new Evaluator(fake, ResourceLimits.newBuilder().build(), fixedClock())
                 .evaluate(List.of(command("first", "make test")));
 
-        assertThat(ran).as("one exec: the helper, which became the command").hasSize(1);
-        assertThat(ran.getFirst().getFirst()).isEqualTo("python3");
+        assertThat(ran).as("one exec: the diff, which became the command").hasSize(1);
         CriterionResult first = metrics.getCriteriaResults().getFirst();
         assertThat(first.getPassed()).isFalse();
         assertThat(first.getDetail()).startsWith("exit code 3").contains("tests ran\nFAILED").contains("boom")
-                .doesNotContain("mz-reply").doesNotContain("truncated");
+                .doesNotContain("mz-diff").doesNotContain("+two");
+        assertThat(metrics.getFinalDiff()).isEqualTo("diff -u a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-one\n+two\n");
+    }
+
+    @Test
+    void anImageWithoutGnuDiffHasTheHelperTakeTheDiffAndTheCommandRunsOnce() throws Exception {
+        String reply = "{\"ok\": true, \"output\": \"diff -u a/x b/x\\n\", \"truncated\": false}";
+        List<List<String>> ran = new ArrayList<>();
+        SandboxContainer fake = fake(ran, argv -> argv.getFirst().equals("bash")
+                ? new ExecResult(FinalDiff.NO_GNU_DIFF, CappedOutput.empty(), CappedOutput.empty(), false, Duration.ZERO)
+                : new ExecResult(0, out("\036mz-reply " + reply.length() + "\036" + reply + "ok\n"), CappedOutput.empty(),
+                        false, Duration.ZERO));
+
+        EvaluationMetrics metrics = new Evaluator(fake, ResourceLimits.newBuilder().build(), fixedClock())
+                .evaluate(List.of(command("first", "make test")));
+
+        assertThat(ran).extracting(List::getFirst).as("the script ran nothing; the helper became the command")
+                .containsExactly("bash", "python3");
+        assertThat(metrics.getCriteriaResults().getFirst().getPassed()).isTrue();
         assertThat(metrics.getFinalDiff()).isEqualTo("diff -u a/x b/x\n");
     }
 
     @Test
     void whenTheHelperCannotRunTheFirstCommandStillRunsOnItsOwn() throws Exception {
         List<List<String>> ran = new ArrayList<>();
-        // no framed reply: python is missing from the image (exit 127), so the command never ran
-        SandboxContainer fake = fake(ran, new ExecResult(127, CappedOutput.empty(), out("python3: not found"), false,
+        // no frame: neither GNU diff nor python in the image (exit 127), so the command never ran
+        SandboxContainer fake = fake(ran, argv -> new ExecResult(127, CappedOutput.empty(), out("not found"), false,
                 Duration.ZERO));
 
         EvaluationMetrics metrics = new Evaluator(fake, ResourceLimits.newBuilder().build(), fixedClock())
                 .evaluate(List.of(command("first", "true")));
 
-        assertThat(ran).extracting(List::getFirst).containsExactly("python3", "python3", "bash");
+        assertThat(ran).extracting(List::getFirst).containsExactly("bash", "python3", "python3", "bash");
+        assertThat(ran.getLast()).containsExactly("bash", "-c", "true");
         assertThat(metrics.getFinalDiff()).isNull();
     }
 
@@ -114,6 +142,10 @@ class EvaluatorTest {
     }
 
     static SandboxContainer fake(List<List<String>> ran, ExecResult result) {
+        return fake(ran, argv -> result);
+    }
+
+    static SandboxContainer fake(List<List<String>> ran, java.util.function.Function<List<String>, ExecResult> answer) {
         return new SandboxContainer() {
             @Override
             public String id() {
@@ -123,7 +155,7 @@ class EvaluatorTest {
             @Override
             public ExecResult exec(List<String> argv, Map<String, String> env, byte[] stdin, Duration timeout, int max) {
                 ran.add(argv);
-                return result;
+                return answer.apply(argv);
             }
 
             @Override

@@ -307,6 +307,30 @@ class ToolsIT {
     }
 
     @Test
+    void theFinalDiffShowsEveryKindOfChangeInPatchForm() throws Exception {
+        Workspace ws = fx.create("eval-kinds", InlineSnapshot.newBuilder().setFiles(Map.of("keep.txt", "one\ntwo\n",
+                "gone.txt", "bye\n", "empty-gone", "", "link-kept", "x\n")).build());
+        try (ws) {
+            fx.sh(ws, "printf 'one\\n2\\n' > keep.txt; rm gone.txt empty-gone; mkdir -p pkg .git __pycache__;"
+                    + " : > pkg/__init__.py; printf 'x\\n' > 'sp ace.txt'; printf 'nonl' > nonl.txt;"
+                    + " printf 'a\\0b' > data.bin; ln -s keep.txt link; echo ignored > .git/HEAD; echo c > __pycache__/m.pyc");
+
+            String diff = ws.evaluate(List.of()).getFinalDiff();
+
+            assertThat(diff).contains("diff -u a/keep.txt b/keep.txt\n--- a/keep.txt\n+++ b/keep.txt\n@@ -1,2 +1,2 @@\n one\n-two\n+2\n")
+                    .contains("--- a/gone.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-bye\n")
+                    .contains("diff -u a/empty-gone b/empty-gone\n--- a/empty-gone\n+++ /dev/null\n")
+                    .contains("diff -u a/pkg/__init__.py b/pkg/__init__.py\n--- /dev/null\n+++ b/pkg/__init__.py\n")
+                    .contains("--- /dev/null\n+++ b/sp ace.txt\n@@ -0,0 +1 @@\n+x\n")
+                    .contains("+nonl\n\\ No newline at end of file\n")
+                    .contains("Binary files a/data.bin and b/data.bin differ")
+                    .contains("--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+symlink -> keep.txt\n")
+                    .doesNotContain("link-kept").doesNotContain(".git").doesNotContain("__pycache__")
+                    .doesNotContain(SnapshotPlacement.PRISTINE_DIR).doesNotContain("/workspace").doesNotContain("1970");
+        }
+    }
+
+    @Test
     void modulesTheAgentPlantsInTheWorkspaceCannotForgeAnEvaluation() throws Exception {
         Workspace ws = fx.create("eval-planted", InlineSnapshot.newBuilder().setFiles(Map.of("a.txt", "one\n")).build());
         try (ws) {
