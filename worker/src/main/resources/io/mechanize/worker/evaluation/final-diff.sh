@@ -14,7 +14,8 @@ __mz_final_diff() {
     printf '\036mz-diff missing\n\036mz-diff-end %s\n' "$4"
     return 0
   fi
-  out=$(timeout "$3" diff -ruN --no-dereference -x .git -x __pycache__ -x .pytest_cache -- "$1" /workspace 2>&1 \
+  # UTC: a file on one side only shows the epoch as its time, which the worker looks for
+  out=$(TZ=UTC0 timeout "$3" diff -ruN --no-dereference -x .git -x __pycache__ -x .pytest_cache -- "$1" /workspace 2>&1 \
     | head -c "$(($2 + 1))"; printf '\037%s' "${PIPESTATUS[0]}")
   status=${out##*$'\037'} out=${out%$'\037'*}
   case $status in
