@@ -2,10 +2,7 @@ package io.mechanize.worker.evaluation;
 
 import io.mechanize.worker.sandbox.CappedOutput;
 import io.mechanize.worker.sandbox.ExecResult;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import io.mechanize.worker.sandbox.Scripts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +23,7 @@ import java.util.regex.Pattern;
  * take, with {@code /dev/null} for a file on one side only, as the helper wrote them.
  */
 final class FinalDiff {
-    static final String SCRIPT = load("final-diff.sh");
+    static final String SCRIPT = Scripts.text(FinalDiff.class, "final-diff.sh");
     /** The script's exit code when the image has no GNU diff: nothing ran. */
     static final int NO_GNU_DIFF = 86;
     private static final String WORKSPACE = "/workspace";
@@ -263,16 +260,5 @@ final class FinalDiff {
             }
         }
         return out.toString();
-    }
-
-    private static String load(String name) {
-        try (InputStream in = FinalDiff.class.getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IllegalStateException("resource " + name + " is missing next to " + FinalDiff.class.getName());
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading resource " + name + " failed", e);
-        }
     }
 }

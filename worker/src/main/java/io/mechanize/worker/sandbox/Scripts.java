@@ -5,8 +5,11 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
-/** The bash scripts that run inside the container, kept as resources next to this class. */
-final class Scripts {
+/**
+ * The scripts that run inside the container, kept as resources: the session's here, next to this
+ * class, and the others next to the class that sends them ({@link #text}).
+ */
+public final class Scripts {
     /** Functions that measure an action; the shell driver starts with them. */
     static final String OBSERVE = load("observe.sh");
     static final String SHELL_DRIVER = load("shell-driver.sh");
@@ -15,9 +18,14 @@ final class Scripts {
     private Scripts() {}
 
     private static String load(String name) {
-        try (InputStream in = Scripts.class.getResourceAsStream(name)) {
+        return text(Scripts.class, name);
+    }
+
+    /** The resource {@code name} next to {@code owner}, as UTF-8 text; it must exist. */
+    public static String text(Class<?> owner, String name) {
+        try (InputStream in = owner.getResourceAsStream(name)) {
             if (in == null) {
-                throw new IllegalStateException("resource " + name + " is missing next to " + Scripts.class.getName());
+                throw new IllegalStateException("resource " + name + " is missing next to " + owner.getName());
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

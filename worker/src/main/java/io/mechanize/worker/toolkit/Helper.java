@@ -6,12 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mechanize.worker.sandbox.ExecResult;
 import io.mechanize.worker.sandbox.SandboxContainer;
+import io.mechanize.worker.sandbox.Scripts;
 import io.mechanize.worker.sandbox.ShellRequest;
 import io.mechanize.worker.sandbox.ShellResult;
 import io.mechanize.worker.sandbox.UsageReport;
 import io.mechanize.worker.workspace.WorkspaceException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -33,7 +33,7 @@ import java.util.Map;
  */
 public final class Helper {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String SOURCE = load();
+    private static final String SOURCE = Scripts.text(Helper.class, "helper.py");
     /**
      * Isolated ({@code -I}: neither the working directory, /workspace, nor {@code PYTHON*} on the
      * module path, so a module the agent wrote there is never imported) and without {@code site}.
@@ -193,17 +193,6 @@ public final class Helper {
         } catch (IOException e) {
             return HelperReply.failed("the in-container helper replied with something that is not JSON: "
                     + exec.stdout().tail(200), false);
-        }
-    }
-
-    private static String load() {
-        try (InputStream in = Helper.class.getResourceAsStream("helper.py")) {
-            if (in == null) {
-                throw new IllegalStateException("helper.py is missing from the worker's classpath");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading helper.py failed", e);
         }
     }
 }
