@@ -23,8 +23,10 @@ __mz_final_diff() {
   2) case ${out%%$'\n'*} in *"unrecognized option"*|*"invalid option"*|*"unknown option"*) return 86 ;; esac ;;
   esac
   if ((${#out} > $2)); then out=${out:0:$2} status+=" truncated"; fi
+  # one process: bash execs find itself in the substitution (a pipe into head would cost two more)
   extra=$(find "$1" /workspace -xdev \( -name .git -o -name __pycache__ -o -name .pytest_cache \) -prune \
-    -o \( -type l -o -type f -empty \) -printf '%H\t%y\t%P\t%l\n' 2>/dev/null | head -c 65536)
+    -o \( -type l -o -type f -empty \) -printf '%H\t%y\t%P\t%l\n' 2>/dev/null)
+  extra=${extra:0:65536}
   printf '\036mz-diff %s\n%s\036mz-diff-extra\n%s\n\036mz-diff-end %s\n' "$status" "$out" "$extra" "$4"
 }
 __mz_final_diff "$1" "$2" "$3" "$4" || exit 86
