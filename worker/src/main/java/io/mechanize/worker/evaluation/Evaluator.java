@@ -52,7 +52,7 @@ public final class Evaluator {
     private final Clock clock;
     private final Helper helper;
     /** Whether the image has GNU diff; the first exec that finds it missing turns this off. */
-    private boolean gnuDiff = true;
+    private boolean hasGnuDiff = true;
     private final TestRunner tests;
 
     public Evaluator(SandboxContainer container, ResourceLimits limits, Clock clock) {
@@ -132,7 +132,7 @@ public final class Evaluator {
      */
     private Optional<FinalDiff.Taken> gnuDiff(List<String> then, Duration commandTimeout, int maxOutputBytes)
             throws WorkspaceException {
-        if (!gnuDiff) {
+        if (!hasGnuDiff) {
             return Optional.empty();
         }
         String end = java.util.UUID.randomUUID().toString();
@@ -147,7 +147,7 @@ public final class Evaluator {
                 && !exec.stdout().text().contains("\036mz-diff")) {
             // nothing ran: no GNU diff (or no bash) in the image
             log.info("no GNU diff in the image (exit code {}): the helper takes the final diff", exec.exitCode());
-            gnuDiff = false;
+            hasGnuDiff = false;
             return Optional.empty();
         }
         // the frame is not whole (the agent killed the script, say): whatever ran, ran once

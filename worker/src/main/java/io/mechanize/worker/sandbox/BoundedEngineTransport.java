@@ -48,8 +48,12 @@ final class BoundedEngineTransport implements DockerHttpClient {
     }
 
     static boolean isStream(String path) {
+        return STREAM.matcher(withoutQuery(path)).matches();
+    }
+
+    private static String withoutQuery(String path) {
         int query = path.indexOf('?');
-        return STREAM.matcher(query < 0 ? path : path.substring(0, query)).matches();
+        return query < 0 ? path : path.substring(0, query);
     }
 
     @Override
@@ -61,10 +65,9 @@ final class BoundedEngineTransport implements DockerHttpClient {
             return bounded.execute(request);
         } catch (RuntimeException e) {
             if (timedOut(e)) {
-                int query = request.path().indexOf('?');
                 throw new EngineSilent("the Docker engine did not answer " + request.method() + " "
-                        + (query < 0 ? request.path() : request.path().substring(0, query)) + " within "
-                        + answerTimeout.toSeconds() + " s (is it wedged?); the request is left with the engine");
+                        + withoutQuery(request.path()) + " within " + answerTimeout.toSeconds()
+                        + " s (is it wedged?); the request is left with the engine");
             }
             throw e;
         }
