@@ -100,11 +100,24 @@ __mz_hask() { # $1 input file, $2 source length: sets __mz_rc, __mz_timedout and
     fi
   done
 }
-# the kind ("ok", "escape", ...) the current command wrote on exit; none if it was killed
+# the kind ("ok", "escape", ...) and exit code the current command wrote on exit; none if it was
+# killed (or replaced itself by exec)
 __mz_kindof() {
-  local id kind
-  { IFS=' ' read -r id kind < "$__mz_S/kind"; } 2>/dev/null && [ "$id" = "$__mz_id" ] || return 1
-  __mz_kind=$kind
+  local id kind rc
+  { IFS=' ' read -r id kind rc < "$__mz_S/kind"; } 2>/dev/null && [ "$id" = "$__mz_id" ] || return 1
+  __mz_kind=$kind __mz_krc=$rc
+}
+# a command that wrote its exit code is waited for after the reply, not before: it may still be
+# exiting (a third of a millisecond). The next request waits for it once it has exited (a command
+# that wrote a false exit code and goes on is left to bash, which reaps every child that ends).
+__mz_reap=
+__mz_reaped() {
+  local st=
+  [ -n "$__mz_reap" ] || return 0
+  { read -r _ _ st _ < "/proc/$__mz_reap/stat"; } 2>/dev/null
+  [ -n "$st" ] && [ "$st" != Z ] && return 0
+  wait "$__mz_reap" 2>/dev/null
+  __mz_reap=
 }
 while IFS=' ' read -r -a __mz_hdr; do
   ((${#__mz_hdr[@]} >= 6)) || continue
@@ -114,6 +127,7 @@ while IFS=' ' read -r -a __mz_hdr; do
     if ((__mz_len > 0)); then IFS= read -r -N "$__mz_len" __mz_f; fi
     __mz_fields+=("$__mz_f")
   done
+  __mz_reaped
   [[ $__mz_mode == *b* ]] && __mz_baseline
   [[ $__mz_mode == *m* ]] && __mz_begin
   __mz_state=$__mz_cur __mz_next=state.1
@@ -147,11 +161,14 @@ while IFS=' ' read -r -a __mz_hdr; do
     ) &
     __mz_pid=$!
     __mz_deadline=$(( ${EPOCHREALTIME/./} + __mz_tmo * 1000000 ))
-    __mz_timedout=0 __mz_kind=killed
+    __mz_timedout=0 __mz_kind=killed __mz_rc=
     while :; do
       # a line in the done fifo only wakes the driver; whether the command saved its state is in
       # the kind file, written whole before that line (a read timed out mid-line loses its bytes)
-      if read -r -t 0.05 _ <&3 && __mz_kindof; then break; fi
+      if read -r -t 0.05 _ <&3 && __mz_kindof; then
+        [[ $__mz_krc && $__mz_krc != *[!0-9]* ]] && __mz_rc=$__mz_krc __mz_reap=$__mz_pid
+        break
+      fi
       [[ $__mz_mode == *m* ]] && __mz_sample
       __mz_st=
       { read -r _ _ __mz_st _ < "/proc/$__mz_pid/stat"; } 2>/dev/null
@@ -162,10 +179,12 @@ while IFS=' ' read -r -a __mz_hdr; do
         break
       fi
     done
-    wait "$__mz_pid" 2>/dev/null
-    __mz_rc=$?
-    # the command has exited: its kind file is complete, or it never got to write it (killed)
-    __mz_kindof
+    if [ -z "$__mz_reap" ]; then
+      wait "$__mz_pid" 2>/dev/null
+      __mz_rc=$?
+      # the command has exited: its kind file is complete, or it never got to write it (killed)
+      __mz_kindof
+    fi
   fi
   [ -n "$__mz_inpid" ] && wait "$__mz_inpid" 2>/dev/null
   [ "$__mz_in" = "$__mz_S/stdin.data" ] && : > "$__mz_in"

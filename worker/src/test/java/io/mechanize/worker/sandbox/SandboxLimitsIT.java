@@ -79,6 +79,11 @@ class SandboxLimitsIT {
         assertThat(exit.getExitCode()).isEqualTo(7);
         assertThat(exit.getErrorMessage()).isEqualTo("command exited with code 7");
         assertThat(sh("pwd; cd /workspace").getOutput()).isEqualTo("/tmp\n");
+        // a command that replaces its shell leaves no exit code of its own behind: the process's is used
+        assertThat(sh("exec sh -c 'exit 5'").getExitCode()).isEqualTo(5);
+        assertThat(sh("kill -TERM $BASHPID").getExitCode()).isEqualTo(143);
+        assertThat(sh("false").getExitCode()).isEqualTo(1);
+        assertThat(sh("set -e; false; echo not reached").getExitCode()).isEqualTo(1);
     }
 
     @Test
