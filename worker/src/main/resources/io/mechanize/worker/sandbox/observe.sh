@@ -91,7 +91,22 @@ for my $fd (3, 6) {
   fcntl($h, F_SETFL, $fl | O_NONBLOCK) if defined $fl;
   close($h);
 }
-my $st = $ARGV[0];
+# the cgroup counters that the driver reads at the end of an action: CPU, OOM kills, refused forks,
+# memory and pids peaks, memory and pids now ("" for a file this cgroup lacks)
+my ($st, @counters) = @ARGV;
+sub counter {
+  my ($i, $f) = ($_[0], $counters[$_[0]]);
+  my $key = $i == 0 ? ($f =~ m{/cpu\.stat$} ? "usage_usec" : "") : $i == 1 ? "oom_kill" : $i == 2 ? "max" : "";
+  my $h;
+  return 0 if $f eq "" || !open($h, "<", $f);
+  while (my $l = <$h>) {
+    my ($k, $v) = $key eq "" ? ("", $l) : split / /, $l;
+    next if $k ne $key;
+    return 0 unless defined $v && $v =~ /^(\d+)/;
+    return $key eq "usage_usec" ? $1 * 1000 : $1;
+  }
+  return 0;
+}
 sub reply {
   my $s;
   if (open($s, ">", $st)) { print $s "$_[0]\n"; close($s); }
@@ -113,13 +128,17 @@ sub walk {
   }
   closedir $dh;
 }
+# a request is "SEQ FILE"; the reply "SEQ ok CPU OOM PEV MPK PPK MEM PIDS" (the counters, read
+# before the listing, in the same round trip) or "SEQ fail"
 while (my $line = <STDIN>) {
   chomp $line;
   my ($seq, $f) = split / /, $line, 2;
+  my $counts = join(" ", map { counter($_) } 0 .. 6);
   my $ok = open(my $o, ">", $f) && (($dev) = lstat "/workspace");
   $ok = walk("/workspace", "", $o) && close($o) if $ok;
-  reply($seq . ($ok ? " ok" : " fail"));
+  reply($seq . ($ok ? " ok $counts" : " fail"));
 }'
+__mz_COUNTS='^[0-9]+( [0-9]+){6}$'  # the counters in a lister's "ok"
 __mz_LW=  # the lister's pid; 0 once it cannot run here (no perl, no Time::HiRes, failures)
 __mz_LGEN=0 __mz_LFAILS=0
 __mz_lstart() {
@@ -130,7 +149,8 @@ __mz_lstart() {
   # this process holds both ends of both fifos: a dead lister means no reply, never a SIGPIPE;
   # the lister holds only its own ends, so it reads end-of-file when this process is gone
   exec 5<> "$q.in" 6<> "$q.out" || return 1
-  perl -e "$__mz_LISTER" "$q.status" < "$q.in" > "$q.out" 4>&- 5>&- 7>&- 8>&- &
+  perl -e "$__mz_LISTER" "$q.status" "$__mz_CPU" "$__mz_OOM" "$__mz_PIDSEV" "$__mz_MEMPEAK" \
+    "$__mz_PIDSPEAK" "$__mz_MEM" "$__mz_PIDS" < "$q.in" > "$q.out" 4>&- 5>&- 7>&- 8>&- &
   __mz_LW=$!
 }
 __mz_lalive() {
@@ -141,8 +161,9 @@ __mz_lalive() {
 __mz_lreply() { # $1 the reply expected to request __mz_LSEQ. 0: it came; 1: another one came;
   # 2: no reply, the lister died or took longer than 10 s (a small tree takes milliseconds).
   # __mz_LWHY says what happened. The fifo only wakes this process; the reply is in the status file.
+  # What follows the reply's first word is left in __mz_LCOUNT (an "ok"'s counters).
   local seq until=$(( ${EPOCHREALTIME/./} + 10000000 ))
-  __mz_LLINE=
+  __mz_LLINE= __mz_LCOUNT=
   # the status file is written whole before the wake-up: a reply read too early (without its
   # newline, or the last one's) does not match, and the next wake-up or poll reads it again
   until read -r -t 0.05 _ <&6; { read -r seq __mz_LLINE < "$__mz_LQ.status"; } 2>/dev/null && [ "$seq" = "$__mz_LSEQ" ]; do
@@ -150,7 +171,9 @@ __mz_lreply() { # $1 the reply expected to request __mz_LSEQ. 0: it came; 1: ano
     (( ${EPOCHREALTIME/./} < until )) || { __mz_LWHY="it did not answer within 10 s"; return 2; }
   done
   __mz_LWHY="it answered '$__mz_LLINE' where '$1' was expected"
-  [ "$__mz_LLINE" = "$1" ]
+  [ "${__mz_LLINE%% *}" = "$1" ] || return 1
+  [ "$__mz_LLINE" = "$1" ] || __mz_LCOUNT=${__mz_LLINE#* }
+  return 0
 }
 __mz_lstop() { # $1: 1 to allow a new lister later (three times), else this process uses find
   # what went wrong with a lister that did run goes into the next report as an "N" line, for the
@@ -184,7 +207,7 @@ __mz_plist() { # $1 file: the lister lists /workspace into it; fails when it can
   __mz_lreply ok
   case $? in
   0) return 0 ;;
-  1) [ "$__mz_LLINE" = fail ] && return 1 ;;  # /workspace could not be listed
+  1) [ "${__mz_LLINE%% *}" = fail ] && return 1 ;;  # /workspace could not be listed
   esac
   __mz_lstop 1
   return 1
@@ -218,19 +241,31 @@ __mz_end() {
   return 0
 }
 __mz_report() {
-  local cpu1 oom1 pev1 mpk1 ppk1 new old bytes fmt
-  __mz_cpu cpu1; __mz_val oom1 "$__mz_OOM" oom_kill; __mz_val pev1 "$__mz_PIDSEV" max
-  mpk1=0 ppk1=0
-  read -r mpk1 < "$__mz_MEMPEAK"; read -r ppk1 < "$__mz_PIDSPEAK"
-  __mz_sample
+  local cpu1 oom1 pev1 mpk1 ppk1 new old bytes fmt listed=1 c
+  fmt=f
+  { read -r fmt < "$__mz_O/lister"; } 2>/dev/null
+  # the resident lister reads the counters in the same round trip as its listing (each read here
+  # costs 20-30 us, a third of a millisecond for all of them)
+  __mz_LCOUNT=
+  if [ "$fmt" = p ]; then __mz_plist "$__mz_O/listing.new" || listed=0; fi
+  if [[ $__mz_LCOUNT =~ $__mz_COUNTS ]]; then
+    c=($__mz_LCOUNT)
+    cpu1=${c[0]} oom1=${c[1]} pev1=${c[2]} mpk1=${c[3]} ppk1=${c[4]}
+    ((c[5] > __mz_mem)) && __mz_mem=${c[5]}
+    ((c[6] > __mz_pids)) && __mz_pids=${c[6]}
+  else
+    __mz_cpu cpu1; __mz_val oom1 "$__mz_OOM" oom_kill; __mz_val pev1 "$__mz_PIDSEV" max
+    mpk1=0 ppk1=0
+    read -r mpk1 < "$__mz_MEMPEAK"; read -r ppk1 < "$__mz_PIDSPEAK"
+    __mz_sample
+  fi
   ((mpk1 > __mz_mpk0)) && __mz_mem=$mpk1
   ((ppk1 > __mz_ppk0)) && __mz_pids=$ppk1
   # no readable cgroup (gVisor shows none): no U line, so the action's usage is unmeasured, not zero
   [ -n "$__mz_MEM" ] && __mz_rep+="U $((cpu1 - __mz_cpu0)) $__mz_mem $__mz_pids $((oom1 - __mz_oom0)) \
 $((pev1 - __mz_pev0))"$'\n'
-  fmt=f
-  { read -r fmt < "$__mz_O/lister"; } 2>/dev/null
-  if ! __mz_listto "$__mz_O/listing.new" "$fmt"; then
+  [ "$fmt" = p ] || { __mz_list > "$__mz_O/listing.new" || listed=0; }
+  if ((!listed)); then
     # unlisted: this action's changes are unknown; with the resident lister gone, find's listing
     # becomes the baseline
     [ "$fmt" = p ] && __mz_list > "$__mz_O/listing" && printf 'f\n' > "$__mz_O/lister"
