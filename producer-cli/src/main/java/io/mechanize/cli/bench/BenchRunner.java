@@ -51,7 +51,7 @@ public final class BenchRunner {
     private static final Duration POOL_FILL_TIMEOUT = Duration.ofMinutes(3);
 
     /** The engine's own figures, taken on a quiet engine: no worker or pool running yet. */
-    public record Baselines(double churnPerSecond, double[] execMillis) {}
+    public record Baselines(EngineBaselines.Churn churn, double[] execMillis) {}
 
     private final Cluster cluster;
     private final EngineBaselines engine;
@@ -86,7 +86,11 @@ public final class BenchRunner {
         int n = options.numConcurrent();
         int m = options.simulations();
         console.printf("phase 1/6: raw container churn, %d hardened containers, %d at a time%n", m, n);
-        double churn = engine.rawChurnPerSecond(options.image(), n, m);
+        EngineBaselines.Churn churn = engine.rawChurn(options.image(), n, m);
+        if (churn.removalsUnanswered() > 0) {
+            console.printf("phase 1/6: the engine did not answer %d of the %d removals within %d s; left to it%n",
+                    churn.removalsUnanswered(), m, EngineBaselines.REMOVAL_ANSWER_TIMEOUT.toSeconds());
+        }
         console.printf("phase 1/6: docker exec true x%d%n", EXEC_SAMPLES);
         return new Baselines(churn, engine.dockerExecTrueMillis(options.image(), EXEC_SAMPLES));
     }
@@ -100,7 +104,7 @@ public final class BenchRunner {
         r.put("actions_per_sim", options.actionsPerSim());
         r.put("cores", Runtime.getRuntime().availableProcessors());
 
-        double churn = baselines.churnPerSecond();
+        double churn = baselines.churn().perSecond();
         double[] exec = baselines.execMillis();
         double execP50 = Stats.quantile(exec, 0.5);
 
@@ -114,6 +118,7 @@ public final class BenchRunner {
             Throughput t = throughput(client, m, "t");
             r.put("throughput_sims_per_s", Stats.round(t.simsPerSecond));
             r.put("raw_container_churn_per_s", Stats.round(churn));
+            r.put("raw_churn_removals_unanswered", baselines.churn().removalsUnanswered());
             r.put("throughput_vs_raw_churn", Stats.round(t.simsPerSecond / churn));
             // M at once with capacity N: most of this is waiting for a free slot
             r.put("workspace_ready_backlog_ms", Stats.summary(t.readyMs, 0.5, 0.95, 0.99));
