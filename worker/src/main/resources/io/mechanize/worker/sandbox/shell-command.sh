@@ -2,8 +2,8 @@
 # $1 state dir, $2 request id, $3 state file to start from, $4 state file to save to (empty: save
 # nothing), $5 working_dir (empty: the session's; relative to /workspace), $6 the agent's command,
 # then env name/value pairs.
-# nothing of the driver reaches the command: its variables (all in one unset: a loop over them
-# cost a tenth of a millisecond per action), functions and locale
+# nothing of the driver reaches the command: its variables (one unset for all of them), functions
+# and locale
 unset "${!__mz_@}"
 __mz_S=$1 __mz_id=$2 __mz_from=$3 __mz_to=$4 __mz_dir=$5 __mz_cmd=$6
 shift 6

@@ -161,12 +161,12 @@ while IFS=' ' read -r -a __mz_hdr; do
     ) &
     __mz_pid=$!
     __mz_deadline=$(( ${EPOCHREALTIME/./} + __mz_tmo * 1000000 ))
-    __mz_timedout=0 __mz_kind=killed __mz_rc=
+    __mz_timedout=0 __mz_kind=killed __mz_rc= __mz_early=
     while :; do
       # a line in the done fifo only wakes the driver; whether the command saved its state is in
       # the kind file, written whole before that line (a read timed out mid-line loses its bytes)
       if read -r -t 0.05 _ <&3 && __mz_kindof; then
-        [[ $__mz_krc && $__mz_krc != *[!0-9]* ]] && __mz_rc=$__mz_krc __mz_reap=$__mz_pid
+        [[ $__mz_krc && $__mz_krc != *[!0-9]* ]] && __mz_rc=$__mz_krc __mz_early=1
         break
       fi
       [[ $__mz_mode == *m* ]] && __mz_sample
@@ -179,7 +179,9 @@ while IFS=' ' read -r -a __mz_hdr; do
         break
       fi
     done
-    if [ -z "$__mz_reap" ]; then
+    if [ -n "$__mz_early" ]; then
+      __mz_reap=$__mz_pid
+    else
       wait "$__mz_pid" 2>/dev/null
       __mz_rc=$?
       # the command has exited: its kind file is complete, or it never got to write it (killed)
