@@ -217,14 +217,13 @@ public final class CommandHandler {
             throws WorkspaceException {
         List<SimulationEvent> out = new ArrayList<>();
         List<Action> actions = batch.getActions();
-        for (int i = 0; i < actions.size(); i++) {
-            ActionResult result = live.execute(actions.get(i), i);
+        List<ActionResult> results = live.executeAll(actions, batch.getStopOnFailure());
+        for (ActionResult result : results) {
             metrics.recordAction(result.getActionType().name(), result.getSuccess(), result.getExecutionTimeMs());
             out.add(events.answer(in, result));
-            if (!result.getSuccess() && batch.getStopOnFailure()) {
-                log.info("batch stopped after action {} of {} failed", i + 1, actions.size());
-                break;
-            }
+        }
+        if (results.size() < actions.size()) {
+            log.info("batch stopped after action {} of {} failed", results.size(), actions.size());
         }
         WorkspaceState next = advance(entry.state(), in, WorkspaceStatus.ACTIVE);
         entry.update(next, live);
@@ -362,13 +361,7 @@ public final class CommandHandler {
     }
 
     private static void replay(Workspace workspace, ActionBatch batch) throws WorkspaceException {
-        List<Action> actions = batch.getActions();
-        for (int i = 0; i < actions.size(); i++) {
-            ActionResult result = workspace.execute(actions.get(i), i);
-            if (!result.getSuccess() && batch.getStopOnFailure()) {
-                return;
-            }
-        }
+        workspace.executeAll(batch.getActions(), batch.getStopOnFailure());
     }
 
     /** A close for a workspace whose container is elsewhere: nothing to rebuild, just record it. */

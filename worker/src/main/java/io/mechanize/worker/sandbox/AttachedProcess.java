@@ -19,7 +19,7 @@ import java.util.Map;
  * {@link Listener}, kept apart. The shell sessions are such processes; one
  * exec (or none) at start, none per command.
  */
-final class AttachedProcess implements AutoCloseable {
+final class AttachedProcess implements DriverProcess {
     /**
      * What the container's main process prints on stdout when the session driver it started has
      * exited (see {@link ContainerSpec#MAIN_SUPERVISOR}); it then sleeps, keeping the container.
@@ -164,7 +164,8 @@ final class AttachedProcess implements AutoCloseable {
         return false;
     }
 
-    void send(byte[] bytes) {
+    @Override
+    public void send(byte[] bytes) {
         stdin.offer(bytes);
     }
 
@@ -172,7 +173,8 @@ final class AttachedProcess implements AutoCloseable {
      * Whether the process still runs: for an exec the engine is asked (one inspect call); the
      * main process's driver announces its own end, and the container's end ends the stream.
      */
-    boolean running() {
+    @Override
+    public boolean running() {
         if (ended) {
             return false;
         }

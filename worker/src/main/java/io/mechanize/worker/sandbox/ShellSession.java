@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -32,20 +33,46 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
     private final String name;
     private final Clock clock;
     private final String idPrefix = UUID.randomUUID().toString().substring(0, 8);
-    private AttachedProcess process;
+    private DriverProcess process;
     private long counter;
 
     // guarded by this
     private final MarkerSplitter outSplit = new MarkerSplitter();
     private final MarkerSplitter errSplit = new MarkerSplitter();
-    private HeadTailBuffer out = new HeadTailBuffer(0);
-    private HeadTailBuffer err = new HeadTailBuffer(0);
-    private String outPayload;
-    private boolean errDone;
+    /** Requests sent whose stdout marker has not come yet, oldest first: stdout belongs to the first. */
+    private final ArrayDeque<Call> awaitingOut = new ArrayDeque<>();
+    /** The same for stderr: the two streams reach the worker independently of each other. */
+    private final ArrayDeque<Call> awaitingErr = new ArrayDeque<>();
     private String endedWhy;
-    private CompletableFuture<Void> done = new CompletableFuture<>();
+    private Call lastSubmitted;
 
-    private ShellSession(String name, Clock clock) {
+    /**
+     * One request on its way: the driver answers requests strictly in the order they were sent,
+     * so several may be sent before the first is answered ({@link #submit}).
+     */
+    static final class Call {
+        private final String id;
+        private final ShellRequest request;
+        private final Instant sent;
+        private final HeadTailBuffer out;
+        private final HeadTailBuffer err;
+        private final CompletableFuture<Void> done = new CompletableFuture<>();
+        private String outPayload;
+        private boolean errDone;
+        private Instant answered;
+        /** The call submitted just before this one, until this one is awaited. */
+        private Call previous;
+
+        private Call(String id, ShellRequest request, Instant sent) {
+            this.id = id;
+            this.request = request;
+            this.sent = sent;
+            this.out = new HeadTailBuffer(request.maxOutputBytes());
+            this.err = new HeadTailBuffer(request.maxOutputBytes());
+        }
+    }
+
+    ShellSession(String name, Clock clock) {
         this.name = name;
         this.clock = clock;
     }
@@ -66,6 +93,13 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
             throws WorkspaceException {
         ShellSession session = new ShellSession(name, clock);
         session.process = AttachedProcess.attachMain(client, containerId, ATTACH_TIMEOUT, session);
+        return session;
+    }
+
+    /** For tests: a session over a stand-in driver, whose output the test feeds to the listener methods. */
+    static ShellSession over(DriverProcess driver, String name, Clock clock) {
+        ShellSession session = new ShellSession(name, clock);
+        session.process = driver;
         return session;
     }
 
@@ -94,38 +128,66 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
      *     because files changed since the last measured action outside any action
      */
     ShellResult run(ShellRequest request, boolean baselineFirst) {
-        String id = idPrefix + "-" + (++counter);
-        CompletableFuture<Void> finished;
+        return await(submit(request, baselineFirst));
+    }
+
+    /**
+     * Sends a request without waiting for the answers to those sent before it: the driver reads
+     * the next request only when it has answered the last, so a batch of commands runs in order,
+     * each from the state the one before left, while no round trip through the engine and the
+     * worker stands between two of them. Collect each call's result with {@link #await}, in the
+     * order they were submitted.
+     */
+    Call submit(ShellRequest request, boolean baselineFirst) {
+        Call call = new Call(idPrefix + "-" + (++counter), request, clock.instant());
         synchronized (this) {
-            out = new HeadTailBuffer(request.maxOutputBytes());
-            err = new HeadTailBuffer(request.maxOutputBytes());
-            outPayload = null;
-            errDone = false;
-            outSplit.expect(id);
-            errSplit.expect(id);
-            done = new CompletableFuture<>();
-            finished = done;
+            call.previous = lastSubmitted;
+            lastSubmitted = call;
             if (endedWhy != null) {
-                finished.complete(null);
+                call.done.complete(null);
+            } else {
+                if (awaitingOut.isEmpty()) {
+                    outSplit.expect(call.id);
+                }
+                if (awaitingErr.isEmpty()) {
+                    errSplit.expect(call.id);
+                }
+                awaitingOut.add(call);
+                awaitingErr.add(call);
             }
         }
-        Instant start = clock.instant();
-        process.send(encode(id, request, baselineFirst));
-        boolean answered = await(finished, start.plus(request.timeout()).plus(GRACE));
-        Duration took = Duration.between(start, clock.instant());
+        process.send(encode(call.id, request, baselineFirst));
+        return call;
+    }
+
+    /**
+     * The result of a submitted call, once the driver has answered it or {@link #GRACE} past its
+     * timeout has gone by, counted from the answer to the call before it (the driver started it
+     * then). Its duration is the same span: the time the command held the session.
+     */
+    ShellResult await(Call call) {
+        Instant start;
         synchronized (this) {
-            outSplit.expect(null);
-            errSplit.expect(null);
-            CappedOutput stdout = out.toOutput();
-            CappedOutput stderr = err.toOutput();
-            if (!answered || outPayload == null) {
+            Call before = call.previous;
+            call.previous = null;
+            start = before != null && before.answered != null && before.answered.isAfter(call.sent)
+                    ? before.answered : call.sent;
+        }
+        boolean answered = await(call.done, start.plus(call.request.timeout()).plus(GRACE));
+        synchronized (this) {
+            Duration took = Duration.between(start, call.answered != null ? call.answered : clock.instant());
+            CappedOutput stdout = call.out.toOutput();
+            CappedOutput stderr = call.err.toOutput();
+            if (!answered || call.outPayload == null || !call.errDone) {
+                // given up on (hung) or ended: nothing after it will be answered either
+                ended(answered ? endedWhy() : "it did not answer within " + GRACE.toSeconds() + "s after the timeout");
                 ExecResult exec = new ExecResult(-1, stdout, stderr, !answered, took);
                 return new ShellResult(exec, ShellResult.Status.SESSION_DIED, null);
             }
-            int lineEnd = outPayload.indexOf('\n');
-            String head = lineEnd < 0 ? outPayload : outPayload.substring(0, lineEnd);
-            UsageReport usage = request.measured() && lineEnd >= 0
-                    ? UsageReport.parse(outPayload.substring(lineEnd + 1)) : UsageReport.unmeasured();
+            int lineEnd = call.outPayload.indexOf('\n');
+            String head = lineEnd < 0 ? call.outPayload : call.outPayload.substring(0, lineEnd);
+            UsageReport usage = call.request.measured() && lineEnd >= 0
+                    ? UsageReport.parse(call.outPayload.substring(lineEnd + 1)) : UsageReport.unmeasured();
             String[] fields = head.strip().split(" ");
             if (fields.length < 3 || !fields[0].matches("-?[0-9]{1,9}")) {
                 // not what the driver writes: something else wrote to its stream (the agent can),
@@ -145,6 +207,7 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
                     usage);
         }
     }
+
 
     /** Waits for the markers, checking now and then that the driver still lives. */
     private boolean await(CompletableFuture<Void> finished, Instant deadline) {
@@ -201,32 +264,62 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
 
     @Override
     public synchronized void stdout(byte[] bytes) {
-        String payload = outSplit.feed(bytes, (b, n) -> out.write(b, 0, n));
-        if (payload != null) {
-            outPayload = payload;
-            completeIfBoth();
+        byte[] chunk = bytes;
+        while (!awaitingOut.isEmpty()) {
+            Call call = awaitingOut.peek();
+            String payload = outSplit.feed(chunk, (b, n) -> call.out.write(b, 0, n));
+            if (payload == null) {
+                return;
+            }
+            call.outPayload = payload;
+            awaitingOut.poll();
+            completeIfBoth(call);
+            // what follows the marker is the next call's output
+            Call next = awaitingOut.peek();
+            outSplit.expect(next == null ? null : next.id);
+            chunk = new byte[0];
         }
+        outSplit.feed(chunk, (b, n) -> { }); // nothing was asked for: not any request's output
     }
 
     @Override
     public synchronized void stderr(byte[] bytes) {
-        if (errSplit.feed(bytes, (b, n) -> err.write(b, 0, n)) != null) {
-            errDone = true;
-            completeIfBoth();
+        byte[] chunk = bytes;
+        while (!awaitingErr.isEmpty()) {
+            Call call = awaitingErr.peek();
+            if (errSplit.feed(chunk, (b, n) -> call.err.write(b, 0, n)) == null) {
+                return;
+            }
+            call.errDone = true;
+            awaitingErr.poll();
+            completeIfBoth(call);
+            Call next = awaitingErr.peek();
+            errSplit.expect(next == null ? null : next.id);
+            chunk = new byte[0];
         }
+        errSplit.feed(chunk, (b, n) -> { });
     }
 
+    /** The driver is gone or no longer trusted: every call still waiting is answered as dead. */
     @Override
     public synchronized void ended(String why) {
         if (endedWhy == null) {
             endedWhy = why;
         }
-        done.complete(null);
+        for (Call call : awaitingOut) {
+            call.done.complete(null);
+        }
+        for (Call call : awaitingErr) {
+            call.done.complete(null);
+        }
+        awaitingOut.clear();
+        awaitingErr.clear();
     }
 
-    private void completeIfBoth() {
-        if (outPayload != null && errDone) {
-            done.complete(null);
+    private void completeIfBoth(Call call) {
+        if (call.outPayload != null && call.errDone) {
+            call.answered = clock.instant();
+            call.done.complete(null);
         }
     }
 
