@@ -21,7 +21,8 @@ import java.util.Map;
  * @param stdin bytes for the command's standard input, or null for none
  * @param helper whether this is a request for the session's resident helper ({@code helper.py})
  *     rather than a command: {@code stdin} is the helper's source followed by the request, and
- *     {@code command} is the source's length in bytes
+ *     {@code command} is the source's length in bytes (the session sends the source to its driver
+ *     only once, see {@link #withoutHelperSource})
  */
 public record ShellRequest(String command, String workingDir, Map<String, String> env, Duration timeout, int maxOutputBytes,
         boolean measured, boolean raw, byte[] stdin, boolean helper) {
@@ -63,6 +64,18 @@ public record ShellRequest(String command, String workingDir, Map<String, String
     public static ShellRequest helper(int sourceBytes, byte[] stdin, Duration timeout, int maxOutputBytes) {
         return new ShellRequest(Integer.toString(sourceBytes), null, Map.of(), timeout, maxOutputBytes, false, true, stdin,
                 true);
+    }
+
+    /**
+     * This helper request without the helper's source in front of it, for a driver that keeps the
+     * source it was sent before.
+     */
+    ShellRequest withoutHelperSource() {
+        if (!helper) {
+            throw new IllegalStateException("not a helper request");
+        }
+        byte[] request = java.util.Arrays.copyOfRange(stdin, Integer.parseInt(command), stdin.length);
+        return new ShellRequest("0", workingDir, env, timeout, maxOutputBytes, measured, raw, request, helper);
     }
 
     /** This request, measured as one action. */

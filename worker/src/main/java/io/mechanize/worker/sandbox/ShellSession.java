@@ -45,6 +45,8 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
     private final ArrayDeque<Call> awaitingErr = new ArrayDeque<>();
     private String endedWhy;
     private Call lastSubmitted;
+    /** Whether this driver has been sent the helper's source, which it keeps (shell-driver.sh). */
+    private boolean helperSourceSent;
 
     /**
      * One request on its way: the driver answers requests strictly in the order they were sent,
@@ -62,6 +64,8 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
         private Instant answered;
         /** The call submitted just before this one, until this one is awaited. */
         private Call previous;
+        /** The driver had to start a helper and had no source for it. */
+        private boolean needsSource;
 
         private Call(String id, ShellRequest request, Instant sent) {
             this.id = id;
@@ -128,7 +132,16 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
      *     because files changed since the last measured action outside any action
      */
     ShellResult run(ShellRequest request, boolean baselineFirst) {
-        return await(submit(request, baselineFirst));
+        Call call = submit(request, baselineFirst);
+        ShellResult result = await(call);
+        if (call.needsSource) {
+            // the driver could not keep the source it was sent (/tmp was full): once more, with it
+            synchronized (this) {
+                helperSourceSent = false;
+            }
+            result = await(submit(request, false));
+        }
+        return result;
     }
 
     /**
@@ -140,7 +153,13 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
      */
     Call submit(ShellRequest request, boolean baselineFirst) {
         Call call = new Call(idPrefix + "-" + (++counter), request, clock.instant());
+        ShellRequest wire = request;
         synchronized (this) {
+            if (request.helper()) {
+                // the driver keeps the helper's source from the first request that brings it
+                wire = helperSourceSent ? request.withoutHelperSource() : request;
+                helperSourceSent = true;
+            }
             call.previous = lastSubmitted;
             lastSubmitted = call;
             if (endedWhy != null) {
@@ -156,7 +175,7 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
                 awaitingErr.add(call);
             }
         }
-        process.send(encode(call.id, request, baselineFirst));
+        process.send(encode(call.id, wire, baselineFirst));
         return call;
     }
 
@@ -198,6 +217,7 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
             }
             int exitCode = Integer.parseInt(fields[0]);
             boolean timedOut = "1".equals(fields[1]);
+            call.needsSource = "nosource".equals(fields[2]);
             ShellResult.Status status = switch (fields[2]) {
                 case "escape" -> ShellResult.Status.PATH_ESCAPE;
                 case "nodir" -> ShellResult.Status.NO_WORKING_DIR;

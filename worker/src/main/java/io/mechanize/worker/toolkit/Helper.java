@@ -24,9 +24,9 @@ import java.util.Map;
  * and refuses what leaves {@code /workspace}.
  *
  * <p>Two ways to reach it. {@link #inSession} sends the request to the helper that the
- * workspace's default shell session keeps running (it starts it from the request's own input,
- * which begins with the helper's source): the round trip of a shell command, with no interpreter
- * start, for the agent's file, IDE and git actions and a test run's report.
+ * workspace's default shell session keeps running (started from the helper's source, which
+ * the session's driver is sent once, with the first request): less than the round trip of a shell
+ * command, with no interpreter start and no fork, for the agent's file, IDE and git actions and a test run's report.
  * {@link #Helper(SandboxContainer)} runs it in a {@code docker exec} of its own, whose exit code
  * comes from the engine: for the evaluation, which must not depend on a process the agent can
  * write to (DECISIONS.md).
@@ -100,8 +100,9 @@ public final class Helper {
         if (transport == Transport.EXEC) {
             return interpret(container.exec(ARGV, json, timeout, maxReplyBytes), timeout);
         }
-        // the helper's source first: a session whose helper is not running yet (or was killed)
-        // starts it from this very input
+        // the helper's source first: the session's driver keeps the first it is sent and starts
+        // (or, when the agent killed it, restarts) the helper from it; the session leaves it
+        // out of every later request to the same driver
         byte[] stdin = new byte[SOURCE_BYTES.length + json.length];
         System.arraycopy(SOURCE_BYTES, 0, stdin, 0, SOURCE_BYTES.length);
         System.arraycopy(json, 0, stdin, SOURCE_BYTES.length, json.length);

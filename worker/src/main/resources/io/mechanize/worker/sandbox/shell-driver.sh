@@ -9,7 +9,9 @@
 #                         r  raw: start from the session's first state, save nothing back
 #                         h  a request for the resident helper (helper.py), not a command: the
 #                            command field is the length of the helper's source, with which the
-#                            input starts; the request follows it. Implies r.
+#                            input starts (0: none; the driver keeps the first it is sent); the
+#                            request follows it. Implies r. A helper that must start while the
+#                            driver has no source is answered with kind "nosource".
 # Each command runs in a forked subshell that is its own process group (job control), started
 # from the saved state (cwd and exported variables) and saving it back on exit, so cd and export
 # carry over while a timeout can kill the command's whole process group without killing this
@@ -51,13 +53,13 @@ __mz_INFILE_MAX=1048576  # a command's input up to this size is put in a file, n
 # the resident lister starts now, while the container waits in the pool, not in the first action
 __mz_lstart
 # The resident helper: one python process per driver, started by the first helper request from
-# that request's own input (the helper's source comes first in every one, so a helper the agent
-# killed is simply started again), and kept, so that a file action costs no interpreter start.
+# the source that request brought (the driver keeps it, so a helper the agent killed is simply
+# started again), and kept, so that a file action costs no interpreter start.
 # It reads "INPUT SKIP SEQ" lines from its fifo, writes each reply to this driver's stdout (the
 # worker's stream), then "SEQ CODE" to its status file and a newline to its other fifo, whose
 # driver's end it makes non-blocking first (fd 8, as the lister does fd 6). Like the lister it is
 # the agent's to kill or stop: every wait is bounded by the request's timeout.
-__mz_HW= __mz_HGEN=0 __mz_HSEQ=0 __mz_HQ=
+__mz_HW= __mz_HGEN=0 __mz_HSEQ=0 __mz_HQ= __mz_HSRC= __mz_HREAD_MAX=4096
 __mz_HBOOT='import sys; exec(open(sys.argv[1], "rb").read(int(sys.argv[2])))'
 __mz_halive() {
   local st=
@@ -70,21 +72,24 @@ __mz_hstop() {
   exec 7>&- 8>&-
   __mz_HW=
 }
-__mz_hask() { # $1 input file, $2 source length: sets __mz_rc, __mz_timedout and __mz_kind
+__mz_hask() { # $1 input file: sets __mz_rc, __mz_timedout and __mz_kind
   local q seq line
   __mz_kind=ok __mz_timedout=0
   if [ -n "$__mz_HW" ] && ! __mz_halive; then __mz_hstop; fi
   if [ -z "$__mz_HW" ]; then
+    # a helper to start and no source kept (none came to this driver whole): the worker sends it again
+    [ -n "$__mz_HSRC" ] || { __mz_rc=126 __mz_kind=nosource; return; }
     # fifos of their own for each helper, so that nothing a dead one left behind is read
     q=$__mz_O/helper.$$.$((++__mz_HGEN))
     mkfifo -m 600 -- "$q.in" "$q.out" && exec 7<> "$q.in" 8<> "$q.out" || { __mz_rc=126; return; }
     __mz_HQ=$q
+    printf '%s' "$__mz_HSRC" > "$q.src" || { __mz_rc=126; return; }
     # the environment and directory of the session's first state, as a raw command has them
     ( . "$__mz_S/state.init" 2>/dev/null
-      exec python3 -I -S -c "$__mz_HBOOT" "$1" "$2" "$q.in" "$q.out" "$q.status" ) < /dev/null 2>&4 3>&- 4>&- 5>&- 6>&- 7>&- &
+      exec python3 -I -S -c "$__mz_HBOOT" "$q.src" "${#__mz_HSRC}" "$q.in" "$q.out" "$q.status" ) < /dev/null 2>&4 3>&- 4>&- 5>&- 6>&- 7>&- &
     __mz_HW=$!
   fi
-  printf '%s %s %s\n' "$1" "$2" "$((++__mz_HSEQ))" >&7
+  printf '%s 0 %s\n' "$1" "$((++__mz_HSEQ))" >&7
   while :; do
     # the exit code is in the status file, with the request's number; the fifo only wakes this
     # process (bash can lose a byte of a fifo read that times out, and then a newline lost would
@@ -144,11 +149,28 @@ while IFS=' ' read -r -a __mz_hdr; do
   [[ $__mz_mode == *[rh]* ]] && __mz_state=state.init __mz_next=
   __mz_inpid= __mz_in=/dev/null
   if [[ $__mz_mode == *h* ]]; then
-    # the helper reads its request from a file, whatever its size
-    __mz_in=$__mz_S/stdin.data
-    head -c "$__mz_inlen" > "$__mz_in"
+    # the helper's source comes with the first helper request a driver gets, and the driver
+    # keeps it (where the agent cannot change it) for every helper it starts
+    # (through a pipe, not a file: a full /tmp must not leave bytes of it unread in the input)
+    __mz_srclen=${__mz_fields[1]}
+    if ((__mz_srclen > 0)); then
+      __mz_HSRC=$(head -c "$__mz_srclen"; printf x)
+      __mz_HSRC=${__mz_HSRC%x}
+      ((${#__mz_HSRC} == __mz_srclen)) || __mz_HSRC=
+    fi
+    # the helper reads its request from a file, whatever its size; a small one is read here (a
+    # byte per read(2), but no process to start), a large one by head, every byte of it even when
+    # the file cannot take them all, so that the next request's header is where it should be
+    __mz_in=$__mz_S/stdin.data __mz_len=$((__mz_inlen - __mz_srclen))
+    if ((__mz_len <= __mz_HREAD_MAX)); then
+      __mz_f=
+      ((__mz_len > 0)) && IFS= read -r -N "$__mz_len" __mz_f
+      printf '%s' "$__mz_f" > "$__mz_in"
+    else
+      head -c "$__mz_len" | { cat > "$__mz_in"; cat > /dev/null; }
+    fi
     __mz_deadline=$(( ${EPOCHREALTIME/./} + __mz_tmo * 1000000 ))
-    __mz_hask "$__mz_in" "${__mz_fields[1]}"
+    __mz_hask "$__mz_in"
   elif ((__mz_inlen > 0 && __mz_inlen <= __mz_INFILE_MAX)); then
     # a small input (a snapshot, say) goes to a file first: one head, no feeder, no fifo
     __mz_in=$__mz_S/stdin.data

@@ -94,6 +94,38 @@ class ResidentHelperIT {
     }
 
     @Test
+    void requestsSmallAndLargeWithMultibyteTextKeepTheSessionInStep() throws Exception {
+        try (Workspace ws = open("request-sizes")) {
+            // under the driver's own read (bytes, not characters, counted) and over it (head)
+            String small = "é".repeat(1500);
+            String large = "données\n".repeat(8000);
+            assertThat(file(ws, SandboxFixture.edit("small.txt", "write").setContent(small).build()).getSuccess()).isTrue();
+            assertThat(file(ws, SandboxFixture.edit("large.txt", "write").setContent(large).build()).getSuccess()).isTrue();
+            assertThat(file(ws, SandboxFixture.edit("small.txt", "read").build()).getOutput()).isEqualTo(small);
+            assertThat(shell(ws, "wc -c < large.txt").getOutput().strip())
+                    .isEqualTo(String.valueOf(large.getBytes(java.nio.charset.StandardCharsets.UTF_8).length));
+            assertThat(shell(ws, "echo in step").getOutput()).isEqualTo("in step\n");
+        }
+    }
+
+    @Test
+    void aHelperStartedAgainRunsTheSourceTheDriverKeptNotAFileTheAgentWrote() throws Exception {
+        try (Workspace ws = open("planted-source")) {
+            file(ws, SandboxFixture.edit("d.txt", "write").setContent("real\n").build());
+            // the agent plants a broken helper where the next one's source will be written, and
+            // overwrites every source file there is, then kills the helper
+            ActionResult plant = shell(ws, "cd /tmp/.mechanize/observe && for f in helper.*.src; do b=${f%.src}; "
+                    + "echo 'raise SystemExit(3)' > \"${b%.*}.$((${b##*.} + 1)).src\"; echo 'raise SystemExit(3)' > \"$f\"; "
+                    + "done; ls helper.*.src | wc -l; pkill -KILL -f " + HELPER_PATTERN + "; sleep 0.2");
+            assertThat(plant.getOutput()).as("a source file there to plant next to").isEqualTo("2\n");
+
+            ActionResult read = file(ws, SandboxFixture.edit("d.txt", "read").build());
+            assertThat(read.getSuccess()).as(read.toString()).isTrue();
+            assertThat(read.getOutput()).isEqualTo("real\n");
+        }
+    }
+
+    @Test
     void aStoppedHelperCostsOneRequestItsTimeoutNotTheWorkspace() throws Exception {
         try (Workspace ws = open("stopped-helper")) {
             SandboxContainer container = bound.get();

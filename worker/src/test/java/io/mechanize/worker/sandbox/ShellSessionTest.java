@@ -97,6 +97,31 @@ class ShellSessionTest {
         assertThat(session.await(second).status()).isEqualTo(ShellResult.Status.SESSION_DIED);
     }
 
+    @Test
+    void theHelpersSourceGoesToADriverOnceAndAgainOnlyWhenItHasNone() {
+        byte[] source = bytes("print('helper')\n");
+        byte[] json = bytes("{\"op\":\"read\"}");
+        byte[] input = new byte[source.length + json.length];
+        System.arraycopy(source, 0, input, 0, source.length);
+        System.arraycopy(json, 0, input, source.length, json.length);
+        ShellRequest request = ShellRequest.helper(source.length, input, Duration.ofSeconds(5), 1 << 16).withMeasurement();
+        driver.answer = (id, sent) -> "{\"ok\": true}" + marker(id, "0 0 ok\nW 1\n");
+        assertThat(session.run(request, false).status()).isEqualTo(ShellResult.Status.RAN);
+        assertThat(driver.bodies().getFirst()).endsWith("print('helper')\n{\"op\":\"read\"}");
+        assertThat(session.run(request, false).exec().stdout().text()).isEqualTo("{\"ok\": true}");
+        assertThat(driver.bodies().get(1)).as("the source left out").isEqualTo("0{\"op\":\"read\"}");
+        assertThat(driver.headers().get(1)).endsWith(" " + json.length + " 0 1");
+
+        // a driver that has to start a helper and has no source says so: the request goes again, with it
+        driver.answer = (id, sent) -> sent.contains("print('helper')") ? "{\"ok\": true}" + marker(id, "0 0 ok\nW 1\n")
+                : marker(id, "126 0 nosource\nW 1\n");
+        ShellResult result = session.run(request, false);
+        assertThat(result.status()).isEqualTo(ShellResult.Status.RAN);
+        assertThat(result.exec().exitCode()).isZero();
+        assertThat(driver.bodies()).hasSize(4);
+        assertThat(driver.bodies().get(3)).contains("print('helper')");
+    }
+
     private static ShellRequest request(String command) {
         return new ShellRequest(command, null, Map.of(), Duration.ofSeconds(30), 1 << 16).withMeasurement();
     }
@@ -109,12 +134,27 @@ class ShellSessionTest {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static final class StandIn implements DriverProcess {
+    private final class StandIn implements DriverProcess {
         private final List<byte[]> sent = new ArrayList<>();
+        /** When set, the driver's stdout for each request (id, what was sent), answered at once. */
+        volatile java.util.function.BiFunction<String, String, String> answer;
 
         @Override
-        public synchronized void send(byte[] bytes) {
-            sent.add(bytes);
+        public void send(byte[] bytes) {
+            synchronized (this) {
+                sent.add(bytes);
+            }
+            if (answer != null) {
+                String text = new String(bytes, StandardCharsets.UTF_8);
+                String id = text.substring(0, text.indexOf(' '));
+                session.stdout(bytes(answer.apply(id, text)));
+                session.stderr(bytes("\036" + id + "\036\n"));
+            }
+        }
+
+        synchronized List<String> bodies() {
+            return sent.stream().map(b -> new String(b, StandardCharsets.UTF_8))
+                    .map(t -> t.substring(t.indexOf('\n') + 1)).toList();
         }
 
         @Override
