@@ -140,17 +140,12 @@ final class BenchClient implements AutoCloseable {
     }
 
     static ActionBatch trues(int count) {
-        return trues(count, false);
-    }
-
-    /** With {@code stopOnFailure} the worker sends each command only once the one before has answered. */
-    static ActionBatch trues(int count, boolean stopOnFailure) {
         List<Action> actions = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             actions.add(Action.newBuilder().setActionId("a" + i)
                     .setPayload(TerminalCommandAction.newBuilder().setCommand("true").build()).build());
         }
-        return ActionBatch.newBuilder().setActions(actions).setStopOnFailure(stopOnFailure).build();
+        return ActionBatch.newBuilder().setActions(actions).build();
     }
 
     /**

@@ -163,15 +163,6 @@ public final class BenchRunner {
                 perAction.add((many - one) / DIFF_ACTIONS);
             }
             double fine = Stats.quantile(perAction, 0.5);
-            // the same with stop_on_failure: no command may be sent before the one ahead of it has
-            // answered, so each pays the round trip through the engine and the worker, as an
-            // agent's lone action does
-            List<Double> perLoneAction = new ArrayList<>();
-            for (int i = 0; i < DIFF_ROUNDS; i++) {
-                double one = roundTrip(client, ws, BenchClient.trues(1, true));
-                double many = roundTrip(client, ws, BenchClient.trues(DIFF_ACTIONS + 1, true));
-                perLoneAction.add((many - one) / DIFF_ACTIONS);
-            }
             List<Double> perFileAction = new ArrayList<>();
             for (int i = 0; i < DIFF_ROUNDS; i++) {
                 double one = roundTrip(client, ws, BenchClient.fileReads(0));
@@ -193,9 +184,6 @@ public final class BenchRunner {
             r.put("action_overhead_ms", Stats.summary(perAction, 0.5, 0.95));
             r.put("docker_exec_ms", Stats.summary(java.util.Arrays.stream(exec).boxed().toList(), 0.5, 0.95));
             r.put("action_overhead_vs_docker_exec", Stats.round(execP50 / fine));
-            r.put("action_overhead_one_at_a_time_ms", Stats.summary(perLoneAction, 0.5, 0.95));
-            r.put("action_overhead_one_at_a_time_vs_docker_exec",
-                    Stats.round(execP50 / Stats.quantile(perLoneAction, 0.5)));
             r.put("file_action_ms", Stats.summary(perFileAction, 0.5, 0.95));
             r.put("test_run_pytest_ms", Stats.summary(perTestRun, 0.5, 0.95));
             r.put("host_mem_workspace_after_file_actions_mb",

@@ -16,8 +16,6 @@ import io.mechanize.schemas.avro.TerminalCommandAction;
 import io.mechanize.schemas.avro.TestRunAction;
 import io.mechanize.worker.evaluation.Evaluator;
 import io.mechanize.worker.sandbox.SandboxContainer;
-import io.mechanize.worker.sandbox.ShellRequest;
-import io.mechanize.worker.sandbox.ShellResult;
 import io.mechanize.worker.sandbox.UsageReport;
 import io.mechanize.worker.toolkit.Helper;
 import io.mechanize.worker.toolkit.TestRunner;
@@ -27,7 +25,6 @@ import io.mechanize.worker.workspace.WorkspaceRef;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -120,91 +117,6 @@ public final class DockerWorkspace implements Workspace {
             ActionResult result = ActionObservation.apply(done, usage, limits).build();
             log.debug("action {} #{} {}: success={}", action.getActionId(), index, type, result.getSuccess());
             return result;
-        }
-    }
-
-    /**
-     * Without {@code stopOnFailure}, each run of two or more consecutive terminal commands on the
-     * same session is sent to that session at once ({@link SandboxContainer#shellAll}): the
-     * driver still runs each from the state the one before left, but the round trip through the
-     * engine and this worker between two of them is gone. Each of them is timed from the end of
-     * the one before (the first from its sending), which is when the session started it. Other
-     * actions, and a batch that stops on a failure (whose later commands must not have been
-     * sent), run one at a time.
-     */
-    @Override
-    public List<ActionResult> executeAll(List<Action> actions, boolean stopOnFailure) throws WorkspaceException {
-        requireNonNull(actions, "actions is null");
-        if (stopOnFailure) {
-            return Workspace.super.executeAll(actions, true);
-        }
-        List<ActionResult> results = new ArrayList<>(actions.size());
-        int i = 0;
-        while (i < actions.size()) {
-            int end = endOfTerminalRun(actions, i);
-            if (end - i < 2) {
-                results.add(execute(actions.get(i), i));
-                i++;
-            } else {
-                results.addAll(executeTerminalRun(actions, i, end));
-                i = end;
-            }
-        }
-        return results;
-    }
-
-    /** The index past the consecutive terminal commands from {@code from} that name the same session. */
-    private static int endOfTerminalRun(List<Action> actions, int from) {
-        if (!(actions.get(from).getPayload() instanceof TerminalCommandAction first)) {
-            return from + 1;
-        }
-        String session = TerminalCommandHandler.sessionOf(first);
-        int end = from + 1;
-        while (end < actions.size() && actions.get(end).getPayload() instanceof TerminalCommandAction next
-                && TerminalCommandHandler.sessionOf(next).equals(session)) {
-            end++;
-        }
-        return end;
-    }
-
-    private List<ActionResult> executeTerminalRun(List<Action> actions, int from, int to) throws WorkspaceException {
-        try (var ws = MDC.putCloseable("workspace", ref.workspaceId()); var run = MDC.putCloseable("run", ref.runId())) {
-            List<ActionResult.Builder> drafts = new ArrayList<>(to - from);
-            List<TerminalCommandHandler.Prepared> prepared = new ArrayList<>(to - from);
-            List<ShellRequest> requests = new ArrayList<>(to - from);
-            String session = null;
-            for (int i = from; i < to; i++) {
-                Action action = actions.get(i);
-                ActionResult.Builder draft = ActionResults.draft(action.getActionId(), i, ActionType.TERMINAL_COMMAND);
-                TerminalCommandHandler.Prepared p = terminal.prepare((TerminalCommandAction) action.getPayload(), draft);
-                drafts.add(draft);
-                prepared.add(p);
-                if (p.refusal() == null) {
-                    requests.add(p.request());
-                    session = p.session();
-                }
-            }
-            List<ShellResult> shells = requests.isEmpty() ? List.of() : container.shellAll(session, requests);
-            List<ActionResult> results = new ArrayList<>(to - from);
-            int next = 0;
-            for (int k = 0; k < prepared.size(); k++) {
-                TerminalCommandHandler.Prepared p = prepared.get(k);
-                Outcome outcome;
-                long millis = 0;
-                if (p.refusal() != null) {
-                    outcome = p.refusal();
-                } else {
-                    ShellResult shell = shells.get(next++);
-                    outcome = terminal.finish(p, shell, drafts.get(k));
-                    millis = shell.exec().duration().toMillis();
-                }
-                ActionResult result = ActionObservation.apply(outcome.result().setExecutionTimeMs(millis), outcome.usage(),
-                        limits).build();
-                log.debug("action {} #{} {}: success={} (sent with the {} after it)", result.getActionId(), from + k,
-                        ActionType.TERMINAL_COMMAND, result.getSuccess(), to - from - k - 1);
-                results.add(result);
-            }
-            return results;
         }
     }
 

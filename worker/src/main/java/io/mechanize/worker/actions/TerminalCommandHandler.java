@@ -38,59 +38,33 @@ final class TerminalCommandHandler {
     }
 
     Outcome run(TerminalCommandAction action, ActionResult.Builder result) throws WorkspaceException {
-        Prepared prepared = prepare(action, result);
-        if (prepared.refusal() != null) {
-            return prepared.refusal();
-        }
-        return finish(prepared, container.shell(prepared.session(), prepared.request()), result);
-    }
-
-    /**
-     * A command checked and ready to send: its session and request, or, when it is not valid,
-     * the refusal (then nothing is sent).
-     */
-    record Prepared(String session, ShellRequest request, int timeoutSeconds, Outcome refusal) {
-        static Prepared refused(Outcome refusal) {
-            return new Prepared(null, null, 0, refusal);
-        }
-    }
-
-    /** The session this action names, checked or not ({@link #prepare} checks it). */
-    static String sessionOf(TerminalCommandAction action) {
-        return action.getSession() == null ? DEFAULT_SESSION : action.getSession();
-    }
-
-    Prepared prepare(TerminalCommandAction action, ActionResult.Builder result) {
         int timeoutSeconds = action.getTimeout() != null ? action.getTimeout() : limits.getDefaultTimeout();
         if (timeoutSeconds <= 0) {
-            return Prepared.refused(Outcome.refused(result.setErrorMessage("timeout must be > 0 seconds, was " + timeoutSeconds)));
+            return Outcome.refused(result.setErrorMessage("timeout must be > 0 seconds, was " + timeoutSeconds));
         }
         String badEnv = invalidEnvName(action.getEnv());
         if (badEnv != null) {
-            return Prepared.refused(Outcome.refused(
-                    result.setErrorMessage("env name '" + badEnv + "' is not a valid variable name")));
+            return Outcome.refused(result.setErrorMessage("env name '" + badEnv + "' is not a valid variable name"));
         }
-        String session = sessionOf(action);
+        String session = action.getSession() == null ? DEFAULT_SESSION : action.getSession();
         if (!SESSION_NAME.matcher(session).matches()) {
-            return Prepared.refused(Outcome.refused(result.setErrorMessage(
-                    "session name '" + session + "' is invalid: use 1 to 64 of A-Z a-z 0-9 _ . -")));
+            return Outcome.refused(result.setErrorMessage(
+                    "session name '" + session + "' is invalid: use 1 to 64 of A-Z a-z 0-9 _ . -"));
         }
+        ShellRequest request;
         try {
-            return new Prepared(session, new ShellRequest(action.getCommand(), action.getWorkingDir(), action.getEnv(),
-                    Duration.ofSeconds(timeoutSeconds), limits.getMaxOutputBytes()).withMeasurement(), timeoutSeconds, null);
+            request = new ShellRequest(action.getCommand(), action.getWorkingDir(), action.getEnv(),
+                    Duration.ofSeconds(timeoutSeconds), limits.getMaxOutputBytes()).withMeasurement();
         } catch (IllegalArgumentException e) {
-            return Prepared.refused(Outcome.refused(result.setErrorMessage(e.getMessage())));
+            return Outcome.refused(result.setErrorMessage(e.getMessage()));
         }
-    }
-
-    /** The action's result from what its session made of the prepared request. */
-    Outcome finish(Prepared prepared, ShellResult shell, ActionResult.Builder result) {
+        ShellResult shell = container.shell(session, request);
         ExecResult exec = shell.exec();
         String why = exec.stderr().text().strip();
         ActionResult.Builder done = switch (shell.status()) {
             case PATH_ESCAPE -> ActionResults.refuse(result, ViolationType.PATH_ESCAPE, "refused working_dir: " + why);
             case NO_WORKING_DIR -> result.setStderr(exec.stderr().text()).setErrorMessage(why);
-            case RAN, SESSION_DIED -> ran(shell, prepared.timeoutSeconds(), result);
+            case RAN, SESSION_DIED -> ran(shell, timeoutSeconds, result);
         };
         return new Outcome(done, shell.usage());
     }

@@ -217,13 +217,14 @@ public final class CommandHandler {
             throws WorkspaceException {
         List<SimulationEvent> out = new ArrayList<>();
         List<Action> actions = batch.getActions();
-        List<ActionResult> results = live.executeAll(actions, batch.getStopOnFailure());
-        for (ActionResult result : results) {
+        for (int i = 0; i < actions.size(); i++) {
+            ActionResult result = live.execute(actions.get(i), i);
             metrics.recordAction(result.getActionType().name(), result.getSuccess(), result.getExecutionTimeMs());
             out.add(events.answer(in, result));
-        }
-        if (results.size() < actions.size()) {
-            log.info("batch stopped after action {} of {} failed", results.size(), actions.size());
+            if (!result.getSuccess() && batch.getStopOnFailure()) {
+                log.info("batch stopped after action {} of {} failed", i + 1, actions.size());
+                break;
+            }
         }
         WorkspaceState next = advance(entry.state(), in, WorkspaceStatus.ACTIVE);
         entry.update(next, live);
@@ -361,7 +362,13 @@ public final class CommandHandler {
     }
 
     private static void replay(Workspace workspace, ActionBatch batch) throws WorkspaceException {
-        workspace.executeAll(batch.getActions(), batch.getStopOnFailure());
+        List<Action> actions = batch.getActions();
+        for (int i = 0; i < actions.size(); i++) {
+            ActionResult result = workspace.execute(actions.get(i), i);
+            if (!result.getSuccess() && batch.getStopOnFailure()) {
+                return;
+            }
+        }
     }
 
     /** A close for a workspace whose container is elsewhere: nothing to rebuild, just record it. */

@@ -129,29 +129,8 @@ final class DockerSandboxContainer implements SandboxContainer {
 
     @Override
     public ShellResult shell(String name, ShellRequest request) throws WorkspaceException {
-        requireNonNull(request, "request is null");
-        return shellAll(name, List.of(request)).getFirst();
-    }
-
-    /**
-     * Sends all the requests to the session before its first answer (see {@link ShellSession#submit}):
-     * the commands run one after another as {@link #shell} would run them, without a round trip
-     * through the engine between two of them. If the session dies on one, the rest are not
-     * awaited from it: each runs in the session started after it, as a lone request would.
-     */
-    @Override
-    public List<ShellResult> shellAll(String name, List<ShellRequest> requests) throws WorkspaceException {
         requireNonNull(name, "name is null");
-        requireNonNull(requests, "requests is null");
-        if (requests.size() > 1 && !requests.stream().allMatch(ShellRequest::measured)) {
-            // an unmeasured command may change files outside any action: the next measurement must
-            // know that before it is sent
-            List<ShellResult> one = new ArrayList<>();
-            for (ShellRequest request : requests) {
-                one.addAll(shellAll(name, List.of(request)));
-            }
-            return one;
-        }
+        requireNonNull(request, "request is null");
         untouched = false;
         ShellSession session = sessions.get(name);
         String note = null;
@@ -164,44 +143,28 @@ final class DockerSandboxContainer implements SandboxContainer {
         if (session == null) {
             session = startSession(name);
         }
-        List<ShellSession.Call> calls = new ArrayList<>(requests.size());
-        for (ShellRequest request : requests) {
-            // a measurement whose listing failed makes the driver take a baseline before the next one
-            calls.add(session.submit(request, calls.isEmpty() && baselineStale));
+        boolean baselineFirst = baselineStale;
+        ShellResult result = session.run(request, baselineFirst);
+        if (request.measured()) {
+            baselineStale = !result.usage().changesKnown();
+        } else {
+            baselineStale = true; // an unmeasured command may have changed files outside any action
         }
-        List<ShellResult> results = new ArrayList<>(requests.size());
-        for (int i = 0; i < calls.size(); i++) {
-            ShellRequest request = requests.get(i);
-            ShellResult result = session.await(calls.get(i));
-            if (request.measured()) {
-                baselineStale = !result.usage().changesKnown();
-            } else {
-                baselineStale = true; // an unmeasured command may have changed files outside any action
+        if (result.status() == ShellResult.Status.SESSION_DIED) {
+            String why = result.exec().timedOut()
+                    ? "it did not answer within " + ShellSession.GRACE.toSeconds() + "s after the timeout"
+                    : session.endedWhy();
+            retire(session);
+            Optional<String> death = diagnose();
+            if (death.isPresent()) {
+                throw new WorkspaceException("action", "container " + shortId() + ": while running a shell command: "
+                        + death.get());
             }
-            if (result.status() == ShellResult.Status.SESSION_DIED) {
-                String why = result.exec().timedOut()
-                        ? "it did not answer within " + ShellSession.GRACE.toSeconds() + "s after the timeout"
-                        : session.endedWhy();
-                retire(session);
-                Optional<String> death = diagnose();
-                if (death.isPresent()) {
-                    throw new WorkspaceException("action", "container " + shortId() + ": while running a shell command: "
-                            + death.get());
-                }
-                // the new driver ends the old one first, should it still be alive with requests in its input
-                startSession(name);
-                String died = "the shell session '" + name + "' died while running the command (" + why + "); a new"
-                        + " one was started with the working directory and exported variables saved before this command";
-                results.add(result.withNote(note == null ? died : note + "; " + died));
-                for (ShellRequest rest : requests.subList(i + 1, requests.size())) {
-                    results.addAll(shellAll(name, List.of(rest)));
-                }
-                return results;
-            }
-            results.add(result.withNote(note));
-            note = null;
+            startSession(name);
+            note = "the shell session '" + name + "' died while running the command (" + why + "); a new one was"
+                    + " started with the working directory and exported variables saved before this command";
         }
-        return results;
+        return result.withNote(note);
     }
 
     private ShellSession startSession(String name) throws WorkspaceException {

@@ -47,20 +47,6 @@ public interface SandboxContainer extends AutoCloseable {
     }
 
     /**
-     * Runs the requests in the named session one after another, as that many calls of
-     * {@link #shell} would, and returns their results in order. An implementation may send them
-     * all before the first is answered (the driver still runs each only after the one before):
-     * call this only for requests that do not depend on each other's results.
-     */
-    default List<ShellResult> shellAll(String session, List<ShellRequest> requests) throws WorkspaceException {
-        List<ShellResult> results = new java.util.ArrayList<>(requests.size());
-        for (ShellRequest request : requests) {
-            results.add(shell(session, request));
-        }
-        return results;
-    }
-
-    /**
      * Whether an empty snapshot is in place already, so that a workspace with one needs no
      * command to be ready: nothing has run in the container yet, it was started with the session
      * supervisor (which made the empty pristine copy of the snapshot), and its default session is

@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -29,54 +28,30 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
     private static final Duration LIVENESS_POLL = Duration.ofMillis(500);
     private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
     static final String STATE_ROOT = "/tmp/.mechanize/sessions/";
+    /** The kind a driver answers when it must start the helper and has no source for it. */
+    private static final String NO_SOURCE = "nosource";
 
     private final String name;
     private final Clock clock;
     private final String idPrefix = UUID.randomUUID().toString().substring(0, 8);
     private DriverProcess process;
     private long counter;
+    /** Whether this driver has been sent the helper's source, which it keeps (shell-driver.sh). */
+    private boolean helperSourceSent;
+    /** The kind of the last answer (ok, escape, nodir, nosource, killed, ...). */
+    private String lastKind;
 
     // guarded by this
     private final MarkerSplitter outSplit = new MarkerSplitter();
     private final MarkerSplitter errSplit = new MarkerSplitter();
-    /** Requests sent whose stdout marker has not come yet, oldest first: stdout belongs to the first. */
-    private final ArrayDeque<Call> awaitingOut = new ArrayDeque<>();
-    /** The same for stderr: the two streams reach the worker independently of each other. */
-    private final ArrayDeque<Call> awaitingErr = new ArrayDeque<>();
+    private HeadTailBuffer out = new HeadTailBuffer(0);
+    private HeadTailBuffer err = new HeadTailBuffer(0);
+    private String outPayload;
+    private boolean errDone;
     private String endedWhy;
-    private Call lastSubmitted;
-    /** Whether this driver has been sent the helper's source, which it keeps (shell-driver.sh). */
-    private boolean helperSourceSent;
+    private CompletableFuture<Void> done = new CompletableFuture<>();
 
-    /**
-     * One request on its way: the driver answers requests strictly in the order they were sent,
-     * so several may be sent before the first is answered ({@link #submit}).
-     */
-    static final class Call {
-        private final String id;
-        private final ShellRequest request;
-        private final Instant sent;
-        private final HeadTailBuffer out;
-        private final HeadTailBuffer err;
-        private final CompletableFuture<Void> done = new CompletableFuture<>();
-        private String outPayload;
-        private boolean errDone;
-        private Instant answered;
-        /** The call submitted just before this one, until this one is awaited. */
-        private Call previous;
-        /** The driver had to start a helper and had no source for it. */
-        private boolean needsSource;
-
-        private Call(String id, ShellRequest request, Instant sent) {
-            this.id = id;
-            this.request = request;
-            this.sent = sent;
-            this.out = new HeadTailBuffer(request.maxOutputBytes());
-            this.err = new HeadTailBuffer(request.maxOutputBytes());
-        }
-    }
-
-    ShellSession(String name, Clock clock) {
+    private ShellSession(String name, Clock clock) {
         this.name = name;
         this.clock = clock;
     }
@@ -132,81 +107,53 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
      *     because files changed since the last measured action outside any action
      */
     ShellResult run(ShellRequest request, boolean baselineFirst) {
-        Call call = submit(request, baselineFirst);
-        ShellResult result = await(call);
-        if (call.needsSource) {
-            // the driver could not keep the source it was sent (/tmp was full): once more, with it
-            synchronized (this) {
-                helperSourceSent = false;
-            }
-            result = await(submit(request, false));
+        if (!request.helper()) {
+            return send(request, baselineFirst);
+        }
+        // the driver keeps the helper's source from the first request that brings it
+        ShellResult result = send(helperSourceSent ? request.withoutHelperSource() : request, baselineFirst);
+        helperSourceSent = true;
+        if (result.status() == ShellResult.Status.RAN && NO_SOURCE.equals(lastKind)) {
+            // it had to start a helper and had no source (none came to it whole): once more, with it
+            result = send(request, false);
         }
         return result;
     }
 
-    /**
-     * Sends a request without waiting for the answers to those sent before it: the driver reads
-     * the next request only when it has answered the last, so a batch of commands runs in order,
-     * each from the state the one before left, while no round trip through the engine and the
-     * worker stands between two of them. Collect each call's result with {@link #await}, in the
-     * order they were submitted.
-     */
-    Call submit(ShellRequest request, boolean baselineFirst) {
-        Call call = new Call(idPrefix + "-" + (++counter), request, clock.instant());
-        ShellRequest wire = request;
+    private ShellResult send(ShellRequest request, boolean baselineFirst) {
+        lastKind = null;
+        String id = idPrefix + "-" + (++counter);
+        CompletableFuture<Void> finished;
         synchronized (this) {
-            if (request.helper()) {
-                // the driver keeps the helper's source from the first request that brings it
-                wire = helperSourceSent ? request.withoutHelperSource() : request;
-                helperSourceSent = true;
-            }
-            call.previous = lastSubmitted;
-            lastSubmitted = call;
+            out = new HeadTailBuffer(request.maxOutputBytes());
+            err = new HeadTailBuffer(request.maxOutputBytes());
+            outPayload = null;
+            errDone = false;
+            outSplit.expect(id);
+            errSplit.expect(id);
+            done = new CompletableFuture<>();
+            finished = done;
             if (endedWhy != null) {
-                call.done.complete(null);
-            } else {
-                if (awaitingOut.isEmpty()) {
-                    outSplit.expect(call.id);
-                }
-                if (awaitingErr.isEmpty()) {
-                    errSplit.expect(call.id);
-                }
-                awaitingOut.add(call);
-                awaitingErr.add(call);
+                finished.complete(null);
             }
         }
-        process.send(encode(call.id, wire, baselineFirst));
-        return call;
-    }
-
-    /**
-     * The result of a submitted call, once the driver has answered it or {@link #GRACE} past its
-     * timeout has gone by, counted from the answer to the call before it (the driver started it
-     * then). Its duration is the same span: the time the command held the session.
-     */
-    ShellResult await(Call call) {
-        Instant start;
+        Instant start = clock.instant();
+        process.send(encode(id, request, baselineFirst));
+        boolean answered = await(finished, start.plus(request.timeout()).plus(GRACE));
+        Duration took = Duration.between(start, clock.instant());
         synchronized (this) {
-            Call before = call.previous;
-            call.previous = null;
-            start = before != null && before.answered != null && before.answered.isAfter(call.sent)
-                    ? before.answered : call.sent;
-        }
-        boolean answered = await(call.done, start.plus(call.request.timeout()).plus(GRACE));
-        synchronized (this) {
-            Duration took = Duration.between(start, call.answered != null ? call.answered : clock.instant());
-            CappedOutput stdout = call.out.toOutput();
-            CappedOutput stderr = call.err.toOutput();
-            if (!answered || call.outPayload == null || !call.errDone) {
-                // given up on (hung) or ended: nothing after it will be answered either
-                ended(answered ? endedWhy() : "it did not answer within " + GRACE.toSeconds() + "s after the timeout");
+            outSplit.expect(null);
+            errSplit.expect(null);
+            CappedOutput stdout = out.toOutput();
+            CappedOutput stderr = err.toOutput();
+            if (!answered || outPayload == null) {
                 ExecResult exec = new ExecResult(-1, stdout, stderr, !answered, took);
                 return new ShellResult(exec, ShellResult.Status.SESSION_DIED, null);
             }
-            int lineEnd = call.outPayload.indexOf('\n');
-            String head = lineEnd < 0 ? call.outPayload : call.outPayload.substring(0, lineEnd);
-            UsageReport usage = call.request.measured() && lineEnd >= 0
-                    ? UsageReport.parse(call.outPayload.substring(lineEnd + 1)) : UsageReport.unmeasured();
+            int lineEnd = outPayload.indexOf('\n');
+            String head = lineEnd < 0 ? outPayload : outPayload.substring(0, lineEnd);
+            UsageReport usage = request.measured() && lineEnd >= 0
+                    ? UsageReport.parse(outPayload.substring(lineEnd + 1)) : UsageReport.unmeasured();
             String[] fields = head.strip().split(" ");
             if (fields.length < 3 || !fields[0].matches("-?[0-9]{1,9}")) {
                 // not what the driver writes: something else wrote to its stream (the agent can),
@@ -217,7 +164,7 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
             }
             int exitCode = Integer.parseInt(fields[0]);
             boolean timedOut = "1".equals(fields[1]);
-            call.needsSource = "nosource".equals(fields[2]);
+            lastKind = fields[2];
             ShellResult.Status status = switch (fields[2]) {
                 case "escape" -> ShellResult.Status.PATH_ESCAPE;
                 case "nodir" -> ShellResult.Status.NO_WORKING_DIR;
@@ -227,7 +174,6 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
                     usage);
         }
     }
-
 
     /** Waits for the markers, checking now and then that the driver still lives. */
     private boolean await(CompletableFuture<Void> finished, Instant deadline) {
@@ -284,62 +230,32 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
 
     @Override
     public synchronized void stdout(byte[] bytes) {
-        byte[] chunk = bytes;
-        while (!awaitingOut.isEmpty()) {
-            Call call = awaitingOut.peek();
-            String payload = outSplit.feed(chunk, (b, n) -> call.out.write(b, 0, n));
-            if (payload == null) {
-                return;
-            }
-            call.outPayload = payload;
-            awaitingOut.poll();
-            completeIfBoth(call);
-            // what follows the marker is the next call's output
-            Call next = awaitingOut.peek();
-            outSplit.expect(next == null ? null : next.id);
-            chunk = new byte[0];
+        String payload = outSplit.feed(bytes, (b, n) -> out.write(b, 0, n));
+        if (payload != null) {
+            outPayload = payload;
+            completeIfBoth();
         }
-        outSplit.feed(chunk, (b, n) -> { }); // nothing was asked for: not any request's output
     }
 
     @Override
     public synchronized void stderr(byte[] bytes) {
-        byte[] chunk = bytes;
-        while (!awaitingErr.isEmpty()) {
-            Call call = awaitingErr.peek();
-            if (errSplit.feed(chunk, (b, n) -> call.err.write(b, 0, n)) == null) {
-                return;
-            }
-            call.errDone = true;
-            awaitingErr.poll();
-            completeIfBoth(call);
-            Call next = awaitingErr.peek();
-            errSplit.expect(next == null ? null : next.id);
-            chunk = new byte[0];
+        if (errSplit.feed(bytes, (b, n) -> err.write(b, 0, n)) != null) {
+            errDone = true;
+            completeIfBoth();
         }
-        errSplit.feed(chunk, (b, n) -> { });
     }
 
-    /** The driver is gone or no longer trusted: every call still waiting is answered as dead. */
     @Override
     public synchronized void ended(String why) {
         if (endedWhy == null) {
             endedWhy = why;
         }
-        for (Call call : awaitingOut) {
-            call.done.complete(null);
-        }
-        for (Call call : awaitingErr) {
-            call.done.complete(null);
-        }
-        awaitingOut.clear();
-        awaitingErr.clear();
+        done.complete(null);
     }
 
-    private void completeIfBoth(Call call) {
-        if (call.outPayload != null && call.errDone) {
-            call.answered = clock.instant();
-            call.done.complete(null);
+    private void completeIfBoth() {
+        if (outPayload != null && errDone) {
+            done.complete(null);
         }
     }
 

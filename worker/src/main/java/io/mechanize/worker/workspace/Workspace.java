@@ -4,7 +4,6 @@ import io.mechanize.schemas.avro.Action;
 import io.mechanize.schemas.avro.ActionResult;
 import io.mechanize.schemas.avro.EvaluationCriterion;
 import io.mechanize.schemas.avro.EvaluationMetrics;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -34,26 +33,6 @@ public interface Workspace extends AutoCloseable {
      * @throws WorkspaceException only when the workspace itself is gone (container died)
      */
     ActionResult execute(Action action, int index) throws WorkspaceException;
-
-    /**
-     * Runs a batch's actions in order, as {@link #execute} would one by one, and returns their
-     * results; with {@code stopOnFailure} it stops after the first that does not succeed (the
-     * results then end with that one). An implementation may overlap the actions' round trips
-     * where no action depends on another's result.
-     *
-     * @throws WorkspaceException only when the workspace itself is gone
-     */
-    default List<ActionResult> executeAll(List<Action> actions, boolean stopOnFailure) throws WorkspaceException {
-        List<ActionResult> results = new ArrayList<>(actions.size());
-        for (int i = 0; i < actions.size(); i++) {
-            ActionResult result = execute(actions.get(i), i);
-            results.add(result);
-            if (stopOnFailure && !result.getSuccess()) {
-                break;
-            }
-        }
-        return results;
-    }
 
     /** Runs the criteria and returns the verdict. */
     EvaluationMetrics evaluate(List<EvaluationCriterion> criteria) throws WorkspaceException;

@@ -225,7 +225,6 @@ __mz_lpick() { # $1 the listing just made, $2 its lister: when the other one sui
 }
 __mz_baseline() {
   local fmt=p listing
-  __mz_LSTALE=
   if ! __mz_plist "$__mz_O/listing"; then
     fmt=f
     __mz_list > "$__mz_O/listing" || : > "$__mz_O/listing"
@@ -268,8 +267,8 @@ $((pev1 - __mz_pev0))"$'\n'
   [ "$fmt" = p ] || { __mz_list > "$__mz_O/listing.new" || listed=0; }
   if ((!listed)); then
     # unlisted: this action's changes are unknown; with the resident lister gone, find's listing
-    # becomes the baseline; without that either, the next measured request takes one first
-    if [ "$fmt" = p ] && __mz_list > "$__mz_O/listing"; then printf 'f\n' > "$__mz_O/lister"; else __mz_LSTALE=1; fi
+    # becomes the baseline
+    [ "$fmt" = p ] && __mz_list > "$__mz_O/listing" && printf 'f\n' > "$__mz_O/lister"
     __mz_rep+=$'X\n'
     return 0
   fi

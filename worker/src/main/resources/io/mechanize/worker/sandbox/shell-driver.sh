@@ -21,14 +21,6 @@ __mz_S=$1
 [ -d "$__mz_S" ] || mkdir -p -- "$__mz_S" || exit 70
 printf '%s' "$MZ_COMMAND" > "$__mz_S/command.sh" || exit 70
 unset MZ_DRIVER MZ_COMMAND
-# a driver of this session that the worker gave up on (hung, or out of step with it) may still be
-# alive with requests waiting in its input: from now on they are this driver's, so it ends that one
-if { read -r __mz_old < "$__mz_S/driver.pid"; } 2>/dev/null && [[ $__mz_old =~ ^[1-9][0-9]*$ ]] &&
-   { mapfile -d '' -t __mz_argv < "/proc/$__mz_old/cmdline"; } 2>/dev/null &&
-   ((${#__mz_argv[@]} >= 2)) && [ "${__mz_argv[-2]}" = mz-session ] && [ "${__mz_argv[-1]}" = "$__mz_S" ]; then
-  kill -KILL "$__mz_old" 2>/dev/null
-fi
-unset __mz_old __mz_argv
 echo $$ > "$__mz_S/driver.pid"
 # the session state alternates between two files; "current" names the one last saved whole
 __mz_cur=state.0
@@ -141,8 +133,7 @@ while IFS=' ' read -r -a __mz_hdr; do
     __mz_fields+=("$__mz_f")
   done
   __mz_reaped
-  # a measurement whose listing failed left no baseline to compare with: the next one takes one
-  [[ $__mz_mode == *b* || ( -n $__mz_LSTALE && $__mz_mode == *m* ) ]] && __mz_baseline
+  [[ $__mz_mode == *b* ]] && __mz_baseline
   [[ $__mz_mode == *m* ]] && __mz_begin
   __mz_state=$__mz_cur __mz_next=state.1
   [ "$__mz_cur" = state.1 ] && __mz_next=state.0

@@ -296,62 +296,6 @@ class DockerWorkspaceIT {
     }
 
     @Test
-    void aBatchOfCommandsSentAtOnceRunsInOrderEachFromTheStateTheOneBeforeLeft() throws Exception {
-        try (Workspace own = factory.create(ref("batch"), createCommand(null))) {
-            List<ActionResult> results = own.executeAll(List.of(
-                    command("mkdir -p sub && cd sub && export COUNT=1 && echo 1 >> ../log"),
-                    command("echo \"$PWD $COUNT\"; echo 2 >> ../log; echo err >&2"),
-                    command("invalid", t -> t.setEnv(Map.of("1BAD", "x"))),
-                    command("echo 3 >> ../log; export COUNT=9; sleep 30; echo never", t -> t.setTimeout(1)),
-                    command("export COUNT=$((COUNT + 1)); echo 4 >> ../log; echo made > f.txt; false"),
-                    command("echo $COUNT; cat ../log")), false);
-            assertThat(results).hasSize(6);
-            assertThat(results).extracting(ActionResult::getActionIndex).containsExactly(0, 1, 2, 3, 4, 5);
-            assertThat(results.get(1).getOutput()).isEqualTo("/workspace/sub 1\n");
-            assertThat(results.get(1).getStderr()).isEqualTo("err\n");
-            assertThat(results.get(2).getErrorMessage()).isEqualTo("env name '1BAD' is not a valid variable name");
-            assertThat(results.get(3).getSecurityViolations()).extracting(SecurityViolation::getType)
-                    .containsExactly(ViolationType.TIMEOUT);
-            assertThat(results.get(3).getExecutionTimeMs()).as("timed from the end of the command before it")
-                    .isBetween(900L, 5000L);
-            assertThat(results.get(4).getExitCode()).isEqualTo(1);
-            assertThat(results.get(4).getStateChanges().getCreated()).containsExactly("sub/f.txt");
-            // exactly once each, in order, and the timed-out command's own state was not saved
-            assertThat(results.get(5).getOutput()).isEqualTo("2\n1\n2\n3\n4\n");
-            assertThat(results.get(5).getStateChanges().getCreated()).isEmpty();
-
-            // a batch that stops on a failure sends nothing after the failing command
-            List<ActionResult> stopped = own.executeAll(List.of(command("false"), command("echo x >> ../log")), true);
-            assertThat(stopped).hasSize(1);
-            assertThat(ws(own, "cat ../log").getOutput()).isEqualTo("1\n2\n3\n4\n");
-        }
-    }
-
-    @Test
-    void whenTheSessionDiesInABatchTheCommandsAfterItRunOnceInTheNewSession() throws Exception {
-        try (Workspace own = factory.create(ref("batch-death"), createCommand(null))) {
-            String driver = "$(cat /tmp/.mechanize/sessions/default/driver.pid)";
-            List<ActionResult> results = own.executeAll(List.of(
-                    command("cd /tmp && export KEPT=yes && echo a >> /workspace/log"),
-                    command("echo b >> /workspace/log; echo " + driver + " > /workspace/stopped; kill -STOP " + driver
-                            + "; sleep 30", t -> t.setTimeout(1)),
-                    command("echo c >> /workspace/log"),
-                    command("echo d >> /workspace/log; kill -KILL " + driver),
-                    command("echo \"$PWD $KEPT\"; cat /workspace/log")), false);
-            assertThat(results).hasSize(5);
-            // the stopped driver was given up on and ended by the next one; its queued commands ran
-            // once, in the new session, from the state saved before the command it stopped on
-            assertThat(results.get(1).getSuccess()).isFalse();
-            assertThat(results.get(1).getErrorMessage()).contains("did not answer within 5s after the timeout");
-            assertThat(results.get(2).getSuccess()).as(results.get(2).toString()).isTrue();
-            assertThat(results.get(3).getErrorMessage()).contains("died while running the command");
-            assertThat(results.get(4).getOutput()).isEqualTo("/tmp yes\na\nb\nc\nd\n");
-            assertThat(ws(own, "test -e /proc/$(cat /workspace/stopped) && echo alive || echo gone").getOutput())
-                    .as("the driver given up on").isEqualTo("gone\n");
-        }
-    }
-
-    @Test
     void aSnapshotLargerThanAMebibyteStreamsInByteExactAndTheSessionStaysInStep() throws Exception {
         byte[] big = new byte[3 * 1024 * 1024 + 7];
         new java.util.Random(42).nextBytes(big);
@@ -420,16 +364,6 @@ class DockerWorkspaceIT {
 
     private ActionResult ws(Workspace workspace, String command) throws WorkspaceException {
         return workspace.execute(action(TerminalCommandAction.newBuilder().setCommand(command).setTimeout(20).build()), actions++);
-    }
-
-    private static Action command(String command) {
-        return command(command, t -> { });
-    }
-
-    private static Action command(String command, java.util.function.Consumer<TerminalCommandAction.Builder> more) {
-        TerminalCommandAction.Builder b = TerminalCommandAction.newBuilder().setCommand(command).setTimeout(20);
-        more.accept(b);
-        return action(b.build());
     }
 
     private ActionResult read(String path, List<Integer> range) throws WorkspaceException {
