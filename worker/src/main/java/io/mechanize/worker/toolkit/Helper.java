@@ -24,9 +24,10 @@ import java.util.Map;
  * and refuses what leaves {@code /workspace}.
  *
  * <p>Two ways to reach it. {@link #inSession} sends the request to the helper that the
- * workspace's default shell session keeps running (started from the helper's source, which
- * the session's driver is sent once, with the first request): less than the round trip of a shell
- * command, with no interpreter start and no fork, for the agent's file, IDE and git actions and a test run's report.
+ * workspace's default shell session keeps running (started from the helper's source, which the
+ * session's driver is sent once, with the first request): less than the round trip of a shell
+ * command, with no interpreter start and no fork, for the agent's file, IDE and git actions and a
+ * test run's report.
  * {@link #Helper(SandboxContainer)} runs it in a {@code docker exec} of its own, whose exit code
  * comes from the engine: for the evaluation, which must not depend on a process the agent can
  * write to (DECISIONS.md).
