@@ -19,13 +19,13 @@ import java.util.Map;
  * @param raw whether the command starts from the session's first state (its working directory
  *     and variables as the container started) and saves nothing back: the worker's own commands
  * @param stdin bytes for the command's standard input, or null for none
- * @param helper whether this is a request for the session's resident helper ({@code helper.py})
- *     rather than a command: {@code stdin} is the helper's source followed by the request, and
- *     {@code command} is the source's length in bytes (the session sends the source to its driver
- *     only once, see {@link #withoutHelperSource})
+ * @param helperSource for a request to the session's resident helper ({@code helper.py}) rather
+ *     than a command: the helper's source, which the session sends to its driver with the first
+ *     such request only (the driver keeps it); {@code stdin} is then the request, and
+ *     {@code command} is unused. Null for a command.
  */
 public record ShellRequest(String command, String workingDir, Map<String, String> env, Duration timeout, int maxOutputBytes,
-        boolean measured, boolean raw, byte[] stdin, boolean helper) {
+        boolean measured, boolean raw, byte[] stdin, byte[] helperSource) {
     public ShellRequest {
         requireNonNull(command, "command is null");
         env = Map.copyOf(requireNonNull(env, "env is null"));
@@ -40,46 +40,37 @@ public record ShellRequest(String command, String workingDir, Map<String, String
                 || env.values().stream().anyMatch(v -> v.indexOf('\0') >= 0)) {
             throw new IllegalArgumentException("command, working_dir and env values must not contain NUL bytes");
         }
-        if (helper && (stdin == null || !raw || workingDir != null || !env.isEmpty() || !command.matches("[0-9]+")
-                || Integer.parseInt(command) > stdin.length)) {
-            throw new IllegalArgumentException("a helper request is raw, has no working_dir or env, and its input starts"
-                    + " with the helper's source, whose length is its command");
+        if (helperSource != null && (stdin == null || !raw || workingDir != null || !env.isEmpty())) {
+            throw new IllegalArgumentException("a helper request is raw, has no working_dir or env, and has an input");
         }
     }
 
     /** An agent's command: unmeasured, from the session's state, no input. */
     public ShellRequest(String command, String workingDir, Map<String, String> env, Duration timeout, int maxOutputBytes) {
-        this(command, workingDir, env, timeout, maxOutputBytes, false, false, null, false);
+        this(command, workingDir, env, timeout, maxOutputBytes, false, false, null, null);
     }
 
     /** A worker's own command (snapshot placement, evaluation): raw, from /workspace, with {@code stdin}. */
     public static ShellRequest raw(String command, byte[] stdin, Duration timeout, int maxOutputBytes) {
-        return new ShellRequest(command, null, Map.of(), timeout, maxOutputBytes, false, true, stdin, false);
+        return new ShellRequest(command, null, Map.of(), timeout, maxOutputBytes, false, true, stdin, null);
     }
 
     /**
      * A request for the session's resident helper, which the session starts on first use and keeps:
-     * {@code stdin} is the helper's source ({@code sourceBytes} long) followed by the request.
+     * {@code request} goes to it, and {@code source} to the session's driver the first time.
      */
-    public static ShellRequest helper(int sourceBytes, byte[] stdin, Duration timeout, int maxOutputBytes) {
-        return new ShellRequest(Integer.toString(sourceBytes), null, Map.of(), timeout, maxOutputBytes, false, true, stdin,
-                true);
+    public static ShellRequest helper(byte[] source, byte[] request, Duration timeout, int maxOutputBytes) {
+        return new ShellRequest("", null, Map.of(), timeout, maxOutputBytes, false, true, request,
+                requireNonNull(source, "source is null"));
     }
 
-    /**
-     * This helper request without the helper's source in front of it, for a driver that keeps the
-     * source it was sent before.
-     */
-    ShellRequest withoutHelperSource() {
-        if (!helper) {
-            throw new IllegalStateException("not a helper request");
-        }
-        byte[] request = java.util.Arrays.copyOfRange(stdin, Integer.parseInt(command), stdin.length);
-        return new ShellRequest("0", workingDir, env, timeout, maxOutputBytes, measured, raw, request, helper);
+    /** Whether this is a request for the session's resident helper, not a command. */
+    public boolean helper() {
+        return helperSource != null;
     }
 
     /** This request, measured as one action. */
     public ShellRequest withMeasurement() {
-        return new ShellRequest(command, workingDir, env, timeout, maxOutputBytes, true, raw, stdin, helper);
+        return new ShellRequest(command, workingDir, env, timeout, maxOutputBytes, true, raw, stdin, helperSource);
     }
 }

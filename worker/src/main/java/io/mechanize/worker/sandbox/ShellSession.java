@@ -38,8 +38,6 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
     private long counter;
     /** Whether this driver has been sent the helper's source, which it keeps (shell-driver.sh). */
     private boolean helperSourceSent;
-    /** The kind of the last answer (ok, escape, nodir, nosource, killed, ...). */
-    private String lastKind;
 
     // guarded by this
     private final MarkerSplitter outSplit = new MarkerSplitter();
@@ -108,20 +106,22 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
      */
     ShellResult run(ShellRequest request, boolean baselineFirst) {
         if (!request.helper()) {
-            return send(request, baselineFirst);
+            return send(request, baselineFirst, false).result();
         }
         // the driver keeps the helper's source from the first request that brings it
-        ShellResult result = send(helperSourceSent ? request.withoutHelperSource() : request, baselineFirst);
+        Answer answer = send(request, baselineFirst, !helperSourceSent);
         helperSourceSent = true;
-        if (result.status() == ShellResult.Status.RAN && NO_SOURCE.equals(lastKind)) {
+        if (answer.result().status() == ShellResult.Status.RAN && NO_SOURCE.equals(answer.kind())) {
             // it had to start a helper and had no source (none came to it whole): once more, with it
-            result = send(request, false);
+            answer = send(request, false, true);
         }
-        return result;
+        return answer.result();
     }
 
-    private ShellResult send(ShellRequest request, boolean baselineFirst) {
-        lastKind = null;
+    /** A result, and the kind the driver gave it (ok, escape, nodir, nosource, killed...; null: no answer). */
+    private record Answer(ShellResult result, String kind) {}
+
+    private Answer send(ShellRequest request, boolean baselineFirst, boolean withHelperSource) {
         String id = idPrefix + "-" + (++counter);
         CompletableFuture<Void> finished;
         synchronized (this) {
@@ -138,7 +138,7 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
             }
         }
         Instant start = clock.instant();
-        process.send(encode(id, request, baselineFirst));
+        process.send(encode(id, request, baselineFirst, withHelperSource));
         boolean answered = await(finished, start.plus(request.timeout()).plus(GRACE));
         Duration took = Duration.between(start, clock.instant());
         synchronized (this) {
@@ -148,7 +148,7 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
             CappedOutput stderr = err.toOutput();
             if (!answered || outPayload == null) {
                 ExecResult exec = new ExecResult(-1, stdout, stderr, !answered, took);
-                return new ShellResult(exec, ShellResult.Status.SESSION_DIED, null);
+                return new Answer(new ShellResult(exec, ShellResult.Status.SESSION_DIED, null), null);
             }
             int lineEnd = outPayload.indexOf('\n');
             String head = lineEnd < 0 ? outPayload : outPayload.substring(0, lineEnd);
@@ -160,18 +160,17 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
                 // and nothing the session says from here on can be trusted to be in step
                 ended("its reply was not understood: '" + head.strip() + "'");
                 ExecResult exec = new ExecResult(-1, stdout, stderr, false, took);
-                return new ShellResult(exec, ShellResult.Status.SESSION_DIED, null);
+                return new Answer(new ShellResult(exec, ShellResult.Status.SESSION_DIED, null), null);
             }
             int exitCode = Integer.parseInt(fields[0]);
             boolean timedOut = "1".equals(fields[1]);
-            lastKind = fields[2];
             ShellResult.Status status = switch (fields[2]) {
                 case "escape" -> ShellResult.Status.PATH_ESCAPE;
                 case "nodir" -> ShellResult.Status.NO_WORKING_DIR;
                 default -> ShellResult.Status.RAN;
             };
-            return new ShellResult(new ExecResult(timedOut ? -1 : exitCode, stdout, stderr, timedOut, took), status, null,
-                    usage);
+            return new Answer(new ShellResult(new ExecResult(timedOut ? -1 : exitCode, stdout, stderr, timedOut, took),
+                    status, null, usage), fields[2]);
         }
     }
 
@@ -199,19 +198,21 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
 
     /**
      * {@code ID TIMEOUT MODE STDIN_LEN LEN...\n}, then the fields (working_dir, command, env
-     * name/value pairs), then the command's standard input.
+     * name/value pairs), then the command's standard input. For a helper request the command field
+     * is the length of the helper's source, with which the input then starts (0: none).
      */
-    static byte[] encode(String id, ShellRequest request, boolean baselineFirst) {
+    static byte[] encode(String id, ShellRequest request, boolean baselineFirst, boolean withHelperSource) {
         long seconds = Math.max(1, (request.timeout().toMillis() + 999) / 1000);
         String mode = (request.measured() ? "m" : "") + (request.measured() && baselineFirst ? "b" : "")
                 + (request.raw() ? "r" : "") + (request.helper() ? "h" : "");
         byte[] stdin = request.stdin() == null ? new byte[0] : request.stdin();
+        byte[] source = request.helper() && withHelperSource ? request.helperSource() : new byte[0];
         StringBuilder header = new StringBuilder(id).append(' ').append(seconds)
-                .append(' ').append(mode.isEmpty() ? "-" : mode).append(' ').append(stdin.length);
+                .append(' ').append(mode.isEmpty() ? "-" : mode).append(' ').append(source.length + stdin.length);
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         java.util.List<String> fields = new java.util.ArrayList<>();
         fields.add(request.workingDir() == null ? "" : request.workingDir());
-        fields.add(request.command());
+        fields.add(request.helper() ? Integer.toString(source.length) : request.command());
         request.env().forEach((k, v) -> {
             fields.add(k);
             fields.add(v);
@@ -224,6 +225,7 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         all.writeBytes(header.append('\n').toString().getBytes(StandardCharsets.US_ASCII));
         all.writeBytes(body.toByteArray());
+        all.writeBytes(source);
         all.writeBytes(stdin);
         return all.toByteArray();
     }

@@ -101,13 +101,9 @@ public final class Helper {
         if (transport == Transport.EXEC) {
             return interpret(container.exec(ARGV, json, timeout, maxReplyBytes), timeout);
         }
-        // the helper's source first: the session's driver keeps the first it is sent and starts
-        // (or, when the agent killed it, restarts) the helper from it; the session leaves it
-        // out of every later request to the same driver
-        byte[] stdin = new byte[SOURCE_BYTES.length + json.length];
-        System.arraycopy(SOURCE_BYTES, 0, stdin, 0, SOURCE_BYTES.length);
-        System.arraycopy(json, 0, stdin, SOURCE_BYTES.length, json.length);
-        ShellRequest shell = ShellRequest.helper(SOURCE_BYTES.length, stdin, timeout, maxReplyBytes);
+        // the session sends the helper's source along the first time; its driver keeps it and starts
+        // (or, when the agent killed it, restarts) the helper from it
+        ShellRequest shell = ShellRequest.helper(SOURCE_BYTES, json, timeout, maxReplyBytes);
         ShellResult result = container.shell(SandboxContainer.DEFAULT_SESSION, shell.withMeasurement());
         lastUsage = result.usage();
         if (result.status() != ShellResult.Status.RAN) {

@@ -120,7 +120,7 @@ public final class TestRunner {
                     UsageReport.unmeasured());
         }
         ShellResult shell = container.shell(SandboxContainer.DEFAULT_SESSION,
-                new ShellRequest(command, null, env, timeout, maxOutputBytes, true, true, null, false));
+                new ShellRequest(command, null, env, timeout, maxOutputBytes, true, true, null, null));
         ExecResult exec = shell.exec();
         if (shell.sessionNote() != null) {
             // the tests took the session down with them (or found it gone): say so after their own stderr

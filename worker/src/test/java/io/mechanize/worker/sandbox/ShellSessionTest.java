@@ -28,10 +28,7 @@ class ShellSessionTest {
     void theHelpersSourceGoesToADriverOnceAndAgainOnlyWhenItHasNone() {
         byte[] source = bytes("print('helper')\n");
         byte[] json = bytes("{\"op\":\"read\"}");
-        byte[] input = new byte[source.length + json.length];
-        System.arraycopy(source, 0, input, 0, source.length);
-        System.arraycopy(json, 0, input, source.length, json.length);
-        ShellRequest request = ShellRequest.helper(source.length, input, Duration.ofSeconds(5), 1 << 16).withMeasurement();
+        ShellRequest request = ShellRequest.helper(source, json, Duration.ofSeconds(5), 1 << 16).withMeasurement();
         driver.answer = (id, sent) -> "{\"ok\": true}" + marker(id, "0 0 ok\nW 1\n");
         assertThat(session.run(request, false).status()).isEqualTo(ShellResult.Status.RAN);
         assertThat(driver.bodies().getFirst()).endsWith("print('helper')\n{\"op\":\"read\"}");
