@@ -57,3 +57,6 @@ done
 unset __mz_p __mz_r
 eval "$__mz_cmd"
 __mz_rc=$?
+# and the subshell ends with it: a driver that finds this process gone before it reads the kind
+# file takes the code from its wait (this file is sourced, so return sets the subshell's status)
+return "$__mz_rc"
