@@ -120,6 +120,9 @@ public final class BenchRunner {
             r.put("raw_container_churn_per_s", Stats.round(churn));
             r.put("raw_churn_removals_unanswered", baselines.churn().removalsUnanswered());
             r.put("throughput_vs_raw_churn", Stats.round(t.simsPerSecond / churn));
+            // until the last close only, with the pool's refills still owed (the figure before 2026-11-27)
+            r.put("throughput_to_last_result_sims_per_s", Stats.round(t.toLastResultPerSecond));
+            r.put("pool_refills_owed_at_last_result", t.refillsOwed);
             // M at once with capacity N: most of this is waiting for a free slot
             r.put("workspace_ready_backlog_ms", Stats.summary(t.readyMs, 0.5, 0.95, 0.99));
             // each true's execution_time_ms while the two cores are saturated: mostly waiting for a core
@@ -217,8 +220,15 @@ public final class BenchRunner {
         return r;
     }
 
-    private record Throughput(double simsPerSecond, List<Long> readyMs, int fromPool, List<Long> actionMs,
-            int succeeded, List<String> problems) {}
+    /**
+     * @param simsPerSecond simulations over the time until the last one closed and the warm pool
+     *     was full again: the phase starts with a full pool, so it ends with one, and every
+     *     simulation's container was created and started inside the timing, as in the churn baseline
+     * @param toLastResultPerSecond simulations over the time until the last one closed only
+     * @param refillsOwed the pool's containers missing when the last simulation closed
+     */
+    private record Throughput(double simsPerSecond, double toLastResultPerSecond, int refillsOwed,
+            List<Long> readyMs, int fromPool, List<Long> actionMs, int succeeded, List<String> problems) {}
 
     private Throughput throughput(BenchClient client, int m, String prefix) throws Exception {
         List<String> ids = new ArrayList<>();
@@ -276,8 +286,18 @@ public final class BenchRunner {
         if (done.size() < m) {
             problems.add((m - done.size()) + " simulations unfinished after " + PHASE_TIMEOUT);
         }
-        double seconds = (last - start) / 1e9;
-        return new Throughput(done.size() / seconds, ready, fromPool, actions, succeeded, problems);
+        int owed = 0;
+        long end = last;
+        if (done.size() == m && poolSelector != null && poolSize > 0) {
+            owed = Math.max(0, poolSize - idlePooled().size());
+            end = Math.max(last, poolFullAt(Duration.ofMillis(100)));
+            if (end < 0) {
+                problems.add("the warm pool was not full again within " + POOL_FILL_TIMEOUT + " of the last close");
+                end = System.nanoTime();
+            }
+        }
+        return new Throughput(done.size() / ((end - start) / 1e9), done.size() / ((last - start) / 1e9), owed, ready,
+                fromPool, actions, succeeded, problems);
     }
 
     /** Workspaces opened at once: their ids, containers, ready latencies and how many came from the pool. */
@@ -439,18 +459,29 @@ public final class BenchRunner {
         if (poolSelector == null || poolSize == 0) {
             return;
         }
+        poolFullAt(Duration.ofMillis(200));
+        Thread.sleep(1000); // the last ones started are still being warmed (session started)
+    }
+
+    /** When the pool was seen full, looking every {@code poll}; -1 if not within POOL_FILL_TIMEOUT. */
+    private long poolFullAt(Duration poll) throws InterruptedException {
         long deadline = System.nanoTime() + POOL_FILL_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             if (worker != null) {
                 worker.requireAlive();
             }
-            Set<String> idle = engine.running(poolSelector);
-            idle.removeAll(openContainers);
-            if (idle.size() >= poolSize) {
-                break;
+            if (idlePooled().size() >= poolSize) {
+                return System.nanoTime();
             }
-            Thread.sleep(200);
+            Thread.sleep(poll.toMillis());
         }
-        Thread.sleep(1000); // the last ones started are still being warmed (session started)
+        return -1;
+    }
+
+    /** The pool's started containers that no workspace of this run holds. */
+    private Set<String> idlePooled() {
+        Set<String> idle = engine.running(poolSelector);
+        idle.removeAll(openContainers);
+        return idle;
     }
 }

@@ -33,6 +33,10 @@ class BenchCommandIT {
                 "host_mem_per_workspace_mb"}) {
             assertThat(j.get(positive).asDouble()).as(positive).isPositive();
         }
+        // the throughput's timing runs on until the pool has refilled what the phase took
+        assertThat(j.get("throughput_to_last_result_sims_per_s").asDouble())
+                .isGreaterThanOrEqualTo(j.get("throughput_sims_per_s").asDouble());
+        assertThat(j.get("pool_refills_owed_at_last_result").asInt()).isBetween(0, 2);
         assertThat(j.get("idle_workspaces_measured").asInt()).isEqualTo(4);
         assertQuantiles(j.get("workspace_ready_ms"), "p50", "p95", "p99");
         assertQuantiles(j.get("action_overhead_ms"), "p50", "p95");
