@@ -129,6 +129,10 @@ public final class BenchRunner {
             r.put("action_time_under_load_ms", Stats.summary(t.actionMs, 0.5, 0.95));
             r.put("success_rate", Stats.round((double) t.succeeded / m));
             r.put("failures", t.problems.stream().limit(10).toList());
+            // said now, so that a run the engine stops later (it can deadlock at 500) keeps the costliest phase
+            console.printf("phase 2/6: %.2f sims/s with the pool's refills (%.2f of churn at %.2f/s), %.2f to the last"
+                    + " close (%d refills owed), %d of %d succeeded%n", t.simsPerSecond, t.simsPerSecond / churn, churn,
+                    t.toLastResultPerSecond, t.refillsOwed, t.succeeded, m);
 
             console.printf("phase 3/6: %d workspaces created at once (the worker's capacity), held open idle%n", n);
             awaitFullPool();
