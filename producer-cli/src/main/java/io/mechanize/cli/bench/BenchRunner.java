@@ -294,11 +294,12 @@ public final class BenchRunner {
         long end = last;
         if (done.size() == m && poolSelector != null && poolSize > 0) {
             owed = Math.max(0, poolSize - idlePooled().size());
-            end = Math.max(last, poolFullAt(Duration.ofMillis(100)));
-            if (end < 0) {
+            long full = poolFullAt(Duration.ofMillis(100));
+            if (full < 0) {
                 problems.add("the warm pool was not full again within " + POOL_FILL_TIMEOUT + " of the last close");
-                end = System.nanoTime();
+                full = System.nanoTime();
             }
+            end = Math.max(last, full);
         }
         return new Throughput(done.size() / ((end - start) / 1e9), done.size() / ((last - start) / 1e9), owed, ready,
                 fromPool, actions, succeeded, problems);

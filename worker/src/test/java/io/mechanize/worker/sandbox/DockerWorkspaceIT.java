@@ -173,7 +173,7 @@ class DockerWorkspaceIT {
         assertThat(untrapped.getSuccess()).isFalse();
         assertThat(untrapped.getExitCode()).isEqualTo(5);
 
-        // the driver wakes every 50 ms; a command that ends just after a wake-up is often found gone
+        // the driver wakes every 50 ms; a command that ends just after a wake-up is sometimes found gone
         // before its line in the done fifo is read (3 in 126 such commands were, in a container)
         for (int ms = 44; ms <= 56; ms++) {
             for (int offset : new int[] {0, 50}) {
