@@ -80,6 +80,7 @@ public final class TopicBootstrap {
             try {
                 admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
                 log.info("created topics {}", missing.stream().map(NewTopic::name).toList());
+                awaitLeaders(admin, missing.stream().map(NewTopic::name).toList());
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof TopicAuthorizationException
                         || e.getCause() instanceof ClusterAuthorizationException) {
@@ -99,6 +100,38 @@ public final class TopicBootstrap {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
+        }
+    }
+
+    /**
+     * Waits until every partition of the topics just created has a leader the brokers know of. A
+     * producer that writes before then is told NOT_LEADER, and an idempotent one retrying that on
+     * a partition where part of its batches were appended was once left refused with an
+     * out-of-order sequence until its records expired (CI, 2026-11-27, Kafka 4 clients).
+     */
+    private static void awaitLeaders(Admin admin, List<String> names)
+            throws ExecutionException, TimeoutException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                boolean led = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS).values().stream()
+                        .flatMap(t -> t.partitions().stream())
+                        .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+                if (led) {
+                    return;
+                }
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof TopicAuthorizationException) {
+                    return; // allowed to create them but not to describe them: nothing to wait on
+                }
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("topics " + names + " created, but not every partition has a leader after 30 s");
+            }
+            Thread.sleep(50);
         }
     }
 }
