@@ -15,6 +15,7 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,8 +80,9 @@ public final class TopicBootstrap {
             }
             try {
                 admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
-                log.info("created topics {}", missing.stream().map(NewTopic::name).toList());
-                awaitLeaders(admin, missing.stream().map(NewTopic::name).toList());
+                List<String> created = missing.stream().map(NewTopic::name).toList();
+                log.info("created topics {}", created);
+                awaitLeaders(admin, created);
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof TopicAuthorizationException
                         || e.getCause() instanceof ClusterAuthorizationException) {
@@ -124,7 +126,7 @@ public final class TopicBootstrap {
                 if (e.getCause() instanceof TopicAuthorizationException) {
                     return; // allowed to create them but not to describe them: nothing to wait on
                 }
-                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
                     throw e;
                 }
             }
