@@ -20,7 +20,9 @@ import org.apache.kafka.common.errors.GroupIdNotFoundException;
 /**
  * A {@code mechanize worker} in a JVM of its own, as a fleet runs it, so that the bench measures
  * the worker's resident memory alone: in the embedded stack's JVM the broker and the registry
- * would be counted too. Same java and class path as this process; output goes to a log file.
+ * would be counted too. Same java and class path as this process; output goes to a log file. Its
+ * standard input is a pipe from this process, and the worker stops when the pipe closes: a bench
+ * killed even by SIGKILL does not leave its worker running (and the worker removes its containers).
  */
 public final class WorkerProcess implements AutoCloseable {
     private static final Duration STOP_GRACE = Duration.ofMinutes(3);  // 500 containers to remove
@@ -49,7 +51,7 @@ public final class WorkerProcess implements AutoCloseable {
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.mechanize.cli.Main", "worker",
                 "--bootstrap-servers", cluster.bootstrapServers(), "--schema-registry", cluster.schemaRegistryUrl(),
-                "--metrics-port", "-1"));
+                "--metrics-port", "-1", "--exit-on-stdin-eof"));
         command.addAll(workerArgs);
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new WorkerProcess(process, log);

@@ -3,6 +3,9 @@ package io.mechanize.cli.commands;
 import io.mechanize.worker.Worker;
 import io.mechanize.worker.WorkerConfig;
 import io.mechanize.worker.LocalDocker;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -71,6 +74,12 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "used in the last 10 minutes); 0: none. Default: ${DEFAULT-VALUE}.")
     int poolSize;
 
+    @Option(names = "--exit-on-stdin-eof",
+            description = "Stop as on SIGTERM when standard input reaches its end. A supervisor that starts the worker "
+                    + "with a pipe on its standard input then stops it by closing the pipe, and by dying, even by "
+                    + "SIGKILL: the kernel closes the pipe (mechanize bench starts its worker so).")
+    boolean exitOnStdinEof;
+
     @Override
     public Integer call() throws Exception {
         WorkerConfig defaults = WorkerConfig.defaults("", "");
@@ -83,6 +92,12 @@ public final class WorkerCommand implements Callable<Integer> {
         Worker worker = Worker.start(config, LocalDocker.forWorker(config, Map.of()));
         Thread hook = new Thread(worker::close, "mechanize-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        if (exitOnStdinEof) {
+            watchForEnd(System.in, () -> {
+                System.err.println("standard input closed: worker " + config.workerId() + " stopping as on SIGTERM");
+                System.exit(0); // the shutdown hook stops the worker and removes its containers
+            });
+        }
         System.err.println("worker " + config.workerId() + " running; stop it with Ctrl-C or SIGTERM");
         worker.awaitTermination();
         if (worker.failure().isPresent()) {
@@ -90,5 +105,20 @@ public final class WorkerCommand implements Callable<Integer> {
             return 1;
         }
         return 0;
+    }
+
+    /**
+     * Reads {@code in} to its end on a daemon thread, then runs {@code atEnd}. An input that fails
+     * to read counts as ended: the supervisor holding it is gone either way.
+     */
+    static Thread watchForEnd(InputStream in, Runnable atEnd) {
+        return Thread.ofPlatform().daemon().name("mechanize-stdin-watch").start(() -> {
+            try {
+                in.transferTo(OutputStream.nullOutputStream());
+            } catch (IOException e) {
+                // an unreadable input is an ended one
+            }
+            atEnd.run();
+        });
     }
 }

@@ -198,23 +198,53 @@ class FleetProcessesIT {
         assertExactlyOnceAndAllPassed(events, 60);
         Process first = workers.get(0);
         assertThat(first.waitFor(45, java.util.concurrent.TimeUnit.SECONDS)).as("exited within its grace").isTrue();
-        var left = new ProcessBuilder("docker", "ps", "-aq", "--filter", "label=mechanize.worker=" + workerIds.get(0))
-                .start();
-        assertThat(new String(left.getInputStream().readAllBytes()).trim()).as("its containers are gone").isEmpty();
+        assertThat(containersOf(workerIds.get(0))).as("its containers are gone").isEmpty();
         assertThat(Files.readString(Path.of("target", "fleet-it-logs", workerIds.get(0) + ".log")))
                 .contains("worker " + workerIds.get(0) + " stopped");
     }
 
-    private void startWorker(String name) {
+    @Test
+    void aWorkerWhoseSupervisorIsGoneStopsAndRemovesItsContainers() throws Exception {
+        startWorker("orphan", "--exit-on-stdin-eof");
+        Process worker = workers.get(0);
+        String id = workerIds.get(0);
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (containersOf(id).isEmpty()) {
+            assertThat(worker.isAlive()).as("the worker runs").isTrue();
+            assertThat(System.nanoTime()).as("the worker filled its warm pool within 90 s").isLessThan(deadline);
+            Thread.sleep(200);
+        }
+        Thread.sleep(1000);
+        assertThat(worker.isAlive()).as("an open standard input keeps it running").isTrue();
+
+        worker.getOutputStream().close(); // what the kernel does when the process holding the pipe dies
+
+        assertThat(worker.waitFor(45, java.util.concurrent.TimeUnit.SECONDS)).as("exited within its grace").isTrue();
+        assertThat(worker.exitValue()).isZero();
+        assertThat(containersOf(id)).as("its containers are gone").isEmpty();
+        assertThat(Files.readString(Path.of("target", "fleet-it-logs", id + ".log")))
+                .contains("standard input closed").contains("worker " + id + " stopped");
+    }
+
+    private static String containersOf(String workerId) throws Exception {
+        Process ps = new ProcessBuilder("docker", "ps", "-aq", "--filter", "label=mechanize.worker=" + workerId).start();
+        String out = new String(ps.getInputStream().readAllBytes()).trim();
+        assertThat(ps.waitFor()).as("docker ps").isZero();
+        return out;
+    }
+
+    private void startWorker(String name, String... extraArgs) {
         String id = name + "-" + ProcessHandle.current().pid();
         try {
             Path logs = Path.of("target", "fleet-it-logs"); // kept after the run, for a failure's post-mortem
             Files.createDirectories(logs);
-            Process p = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+            List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                     "-cp", System.getProperty("java.class.path"), "io.mechanize.cli.Main", "worker",
                     "--bootstrap-servers", broker.bootstrapServers(), "--schema-registry", registry.url(),
                     "--worker-id", id, "--group-id", groupId, "--max-workspaces", "6", "--shutdown-grace", "10s", "--metrics-port", "0",
-                    "--kafka-property", "session.timeout.ms=6000", "--kafka-property", "heartbeat.interval.ms=1000")
+                    "--kafka-property", "session.timeout.ms=6000", "--kafka-property", "heartbeat.interval.ms=1000"));
+            command.addAll(List.of(extraArgs));
+            Process p = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(logs.resolve(id + ".log").toFile())
                     .start();
