@@ -155,7 +155,7 @@ __mz_lstart() {
 }
 __mz_lalive() {
   local st=
-  { read -r _ _ st _ < "/proc/$__mz_LW/stat"; } 2>/dev/null
+  { read -r _ _ st _ < "/proc/$__mz_LW/stat"; }
   [ -n "$st" ] && [ "$st" != Z ]
 }
 __mz_lreply() { # $1 the reply expected to request __mz_LSEQ. 0: it came; 1: another one came;
@@ -166,7 +166,7 @@ __mz_lreply() { # $1 the reply expected to request __mz_LSEQ. 0: it came; 1: ano
   __mz_LLINE= __mz_LCOUNT=
   # the status file is written whole before the wake-up: a reply read too early (without its
   # newline, or the last one's) does not match, and the next wake-up or poll reads it again
-  until read -r -t 0.05 _ <&6; { read -r seq __mz_LLINE < "$__mz_LQ.status"; } 2>/dev/null && [ "$seq" = "$__mz_LSEQ" ]; do
+  until read -r -t 0.05 _ <&6; { read -r seq __mz_LLINE < "$__mz_LQ.status"; } && [ "$seq" = "$__mz_LSEQ" ]; do
     __mz_lalive || { __mz_LWHY="it exited before it answered"; return 2; }
     (( ${EPOCHREALTIME/./} < until )) || { __mz_LWHY="it did not answer within 10 s"; return 2; }
   done
@@ -243,7 +243,7 @@ __mz_end() {
 __mz_report() {
   local cpu1 oom1 pev1 mpk1 ppk1 new old bytes fmt listed=1 c
   fmt=f
-  { read -r fmt < "$__mz_O/lister"; } 2>/dev/null
+  { read -r fmt < "$__mz_O/lister"; }
   # the resident lister reads the counters in the same round trip as its listing (each read here
   # costs 20-30 us, a third of a millisecond for all of them)
   __mz_LCOUNT=
@@ -275,7 +275,7 @@ $((pev1 - __mz_pev0))"$'\n'
   [ -f "$__mz_O/listing" ] || : > "$__mz_O/listing"
   IFS= read -r -d '' new < "$__mz_O/listing.new"
   IFS= read -r -d '' old < "$__mz_O/listing"
-  { read -r bytes < "$__mz_O/bytes"; } 2>/dev/null
+  { read -r bytes < "$__mz_O/bytes"; }
   if [[ $new == "$old" && -n $bytes ]]; then
     __mz_rep+="W $bytes"$'\n'   # nothing changed: the common case costs no awk
     return 0

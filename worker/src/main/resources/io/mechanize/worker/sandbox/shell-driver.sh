@@ -35,7 +35,8 @@ fi
 [ -p "$__mz_S/done" ] || mkfifo -- "$__mz_S/done" || exit 71
 [ -p "$__mz_S/stdin" ] || mkfifo -- "$__mz_S/stdin" || exit 71
 exec 3<>"$__mz_S/done"
-# the driver's own stderr goes nowhere (job notices); commands and markers use fd 4
+# the driver's own stderr goes nowhere (job notices; and the reads of files that may be gone need
+# no redirection of their own, which costs eight system calls); commands and markers use fd 4
 exec 4>&2 2>/dev/null
 # commands start from the saved state only: nothing of the driver's environment is exported
 for __mz_v in $(compgen -e); do export -n "$__mz_v"; done
@@ -55,7 +56,7 @@ __mz_HW= __mz_HGEN=0 __mz_HSEQ=0 __mz_HQ= __mz_HSRC= __mz_HREAD_MAX=4096
 __mz_HBOOT='import sys; exec(open(sys.argv[1], "rb").read(int(sys.argv[2])))'
 __mz_halive() {
   local st=
-  { read -r _ _ st _ < "/proc/$__mz_HW/stat"; } 2>/dev/null
+  { read -r _ _ st _ < "/proc/$__mz_HW/stat"; }
   [ -n "$st" ] && [ "$st" != Z ]
 }
 __mz_hstop() {
@@ -64,9 +65,27 @@ __mz_hstop() {
   exec 7>&- 8>&-
   __mz_HW=
 }
+# How long the wait for a command (or a helper request) sleeps between looks at it: 50 ms for its
+# first half second, then 100 ms, 250 ms from 1.5 s and 500 ms from 4 s. Each look costs the
+# container half a millisecond of CPU or more on a slow VM, so a 50 ms tick throughout kept a
+# hundredth of a core busy per running command (a core for 100 workspaces running tests); a
+# command's end still wakes the wait at once through its fifo. What waits longer is only what the
+# fifo cannot announce: a command killed before its EXIT trap ran (or that replaced itself by
+# exec) is seen up to a tick late; and the memory and pids peaks are sampled once a tick where the
+# cgroup keeps no peak of its own. A deadline is never overslept by more than 50 ms.
+__mz_slower() {
+  local left
+  case $((++__mz_ticks)) in 10) __mz_tick=0.1 ;; 20) __mz_tick=0.25 ;; 30) __mz_tick=0.5 ;; esac
+  left=$(( __mz_deadline - ${EPOCHREALTIME/./} ))
+  if ((left < 550000)); then
+    __mz_tick=0.05
+    ((__mz_ticks = __mz_ticks < 30 ? __mz_ticks : 29))
+  fi
+  return 0
+}
 __mz_hask() { # $1 input file: sets __mz_rc, __mz_timedout and __mz_kind
   local q seq line
-  __mz_kind=ok __mz_timedout=0
+  __mz_kind=ok __mz_timedout=0 __mz_tick=0.05 __mz_ticks=0
   if [ -n "$__mz_HW" ] && ! __mz_halive; then __mz_hstop; fi
   if [ -z "$__mz_HW" ]; then
     # a helper to start and no source kept (none came to this driver whole): the worker sends it again
@@ -86,8 +105,8 @@ __mz_hask() { # $1 input file: sets __mz_rc, __mz_timedout and __mz_kind
     # the exit code is in the status file, with the request's number; the fifo only wakes this
     # process (bash can lose a byte of a fifo read that times out, and then a newline lost would
     # leave it waiting for a line that never ends)
-    read -r -t 0.05 _ <&8
-    if { read -r seq line < "$__mz_HQ.status"; } 2>/dev/null && [ "$seq" = "$__mz_HSEQ" ]; then
+    read -r -t $__mz_tick _ <&8
+    if { read -r seq line < "$__mz_HQ.status"; } && [ "$seq" = "$__mz_HSEQ" ]; then
       __mz_rc=$line
       return
     fi
@@ -103,13 +122,14 @@ __mz_hask() { # $1 input file: sets __mz_rc, __mz_timedout and __mz_kind
       __mz_timedout=1 __mz_rc=137 __mz_kind=killed
       return
     fi
+    __mz_slower
   done
 }
 # the kind ("ok", "escape", ...) and exit code the current command wrote on exit; none if it was
 # killed (or replaced itself by exec)
 __mz_kindof() {
   local id kind rc
-  { IFS=' ' read -r id kind rc < "$__mz_S/kind"; } 2>/dev/null && [ "$id" = "$__mz_id" ] || return 1
+  { IFS=' ' read -r id kind rc < "$__mz_S/kind"; } && [ "$id" = "$__mz_id" ] || return 1
   __mz_kind=$kind __mz_krc=$rc
 }
 # a command that wrote its exit code is waited for after the reply, not before: it may still be
@@ -119,7 +139,7 @@ __mz_reap=
 __mz_reaped() {
   local st=
   [ -n "$__mz_reap" ] || return 0
-  { read -r _ _ st _ < "/proc/$__mz_reap/stat"; } 2>/dev/null
+  { read -r _ _ st _ < "/proc/$__mz_reap/stat"; }
   [ -n "$st" ] && [ "$st" != Z ] && return 0
   wait "$__mz_reap" 2>/dev/null
   __mz_reap=
@@ -183,23 +203,24 @@ while IFS=' ' read -r -a __mz_hdr; do
     ) &
     __mz_pid=$!
     __mz_deadline=$(( ${EPOCHREALTIME/./} + __mz_tmo * 1000000 ))
-    __mz_timedout=0 __mz_kind=killed __mz_rc= __mz_early=
+    __mz_timedout=0 __mz_kind=killed __mz_rc= __mz_early= __mz_tick=0.05 __mz_ticks=0
     while :; do
       # a line in the done fifo only wakes the driver; whether the command saved its state is in
       # the kind file, written whole before that line (a read timed out mid-line loses its bytes)
-      if read -r -t 0.05 _ <&3 && __mz_kindof; then
+      if read -r -t $__mz_tick _ <&3 && __mz_kindof; then
         [[ $__mz_krc && $__mz_krc != *[!0-9]* ]] && __mz_rc=$__mz_krc __mz_early=1
         break
       fi
       [[ $__mz_mode == *m* ]] && __mz_sample
       __mz_st=
-      { read -r _ _ __mz_st _ < "/proc/$__mz_pid/stat"; } 2>/dev/null
+      { read -r _ _ __mz_st _ < "/proc/$__mz_pid/stat"; }
       [ -z "$__mz_st" ] || [ "$__mz_st" = Z ] && break
       if (( ${EPOCHREALTIME/./} >= __mz_deadline )); then
         kill -KILL -- "-$__mz_pid" 2>/dev/null
         __mz_timedout=1
         break
       fi
+      __mz_slower
     done
     if [ -n "$__mz_early" ]; then
       __mz_reap=$__mz_pid

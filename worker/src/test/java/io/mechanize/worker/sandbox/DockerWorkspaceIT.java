@@ -173,7 +173,7 @@ class DockerWorkspaceIT {
         assertThat(untrapped.getSuccess()).isFalse();
         assertThat(untrapped.getExitCode()).isEqualTo(5);
 
-        // the driver wakes every 50 ms; a command that ends just after a wake-up is sometimes found gone
+        // the driver wakes every 50 ms in a command's first half second; a command that ends just after a wake-up is sometimes found gone
         // before its line in the done fifo is read (3 in 126 such commands were, in a container)
         for (int ms = 44; ms <= 56; ms++) {
             for (int offset : new int[] {0, 50}) {
@@ -181,6 +181,24 @@ class DockerWorkspaceIT {
                 assertThat(run(command).getExitCode()).as(command).isEqualTo(1);
             }
         }
+    }
+
+    @Test
+    void aLongCommandIsStillWatchedOnceTheDriverLooksAtItLessOften() throws Exception {
+        // past 4 s the driver looks at a running command every 500 ms (shell-driver.sh, __mz_slower)
+        long start = System.nanoTime();
+        ActionResult killed = run("sleep 4.5; trap - EXIT; kill -KILL $BASHPID");
+        long killedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(killed.getExitCode()).as("a command killed before its trap ran: its wait status").isEqualTo(137);
+        assertThat(killedMs).as("found gone within a tick of its end").isBetween(4500L, 6500L);
+
+        start = System.nanoTime();
+        ActionResult slow = ws.execute(action(TerminalCommandAction.newBuilder().setCommand("sleep 30").setTimeout(6)
+                .build()), 0);
+        long slowMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(slow.getSecurityViolations()).extracting(SecurityViolation::getType).containsExactly(ViolationType.TIMEOUT);
+        assertThat(slowMs).as("the timeout fired on time, not a tick late").isBetween(6000L, 7500L);
+        assertThat(run("echo still here").getOutput()).isEqualTo("still here\n");
     }
 
     @Test
