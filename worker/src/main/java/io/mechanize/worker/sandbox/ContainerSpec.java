@@ -238,18 +238,25 @@ public record ContainerSpec(
             printf '\\036mz-main-session-ended\\036\\n'
             exec sleep infinity
             """.formatted(SnapshotPlacement.PRISTINE_DIR);
-    /** The environment variables that carry the session driver's scripts; every exec blanks them. */
-    static final List<String> SESSION_ENV = List.of("MZ_DRIVER", "MZ_COMMAND");
+    /**
+     * The environment variables that carry the session driver's scripts and settings; every exec
+     * blanks them.
+     */
+    static final List<String> SESSION_ENV = List.of("MZ_DRIVER", "MZ_COMMAND", "MZ_HELPER_IDLE_S");
 
     /**
      * Like {@link #applyTo}, but the container's main process is the default shell session's
      * driver ({@link #MAIN_SUPERVISOR}), with its stdin open for an attach.
+     *
+     * @param helperIdleExit how long the session's resident helper may wait for a request before
+     *     it exits, to be started again by the next one; zero: it never exits
      */
-    CreateContainerCmd applyToWithSession(CreateContainerCmd cmd, String stateDir) {
+    CreateContainerCmd applyToWithSession(CreateContainerCmd cmd, String stateDir, java.time.Duration helperIdleExit) {
         applyTo(cmd);
         List<String> envList = new ArrayList<>(cmd.getEnv() == null ? List.of() : List.of(cmd.getEnv()));
         envList.add("MZ_DRIVER=" + Scripts.OBSERVE + Scripts.SHELL_DRIVER);
         envList.add("MZ_COMMAND=" + Scripts.SHELL_COMMAND);
+        envList.add("MZ_HELPER_IDLE_S=" + helperIdleExit.toSeconds());
         return cmd.withEnv(envList)
                 .withEntrypoint("/bin/sh", "-c", MAIN_SUPERVISOR, "mz-main", stateDir)
                 .withCmd(List.of())

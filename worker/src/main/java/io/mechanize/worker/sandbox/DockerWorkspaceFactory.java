@@ -39,6 +39,7 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
     private final WorkspaceBinder binder;
     private final Clock clock;
     private final WorkspaceNetworks networks;
+    private final Duration helperIdleExit;
     /** container id to container, for every container this factory created and not yet removed. */
     private final Map<String, SandboxContainer> held = new ConcurrentHashMap<>();
     /** This worker's own containers younger than this are never taken for orphans (one sweep later they may be). */
@@ -54,6 +55,12 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
     private final WarmPool pool;
     /** How long a pool key nobody takes is still refilled. */
     static final Duration POOL_KEY_TTL = Duration.ofMinutes(10);
+    /**
+     * How long a workspace's resident helper (file, git and IDE actions) waits for a request before
+     * it exits: an interpreter of 8-12 MB per workspace is given back while the agent is away,
+     * and the next file action after that pays one interpreter start (tens of milliseconds).
+     */
+    public static final Duration HELPER_IDLE_EXIT = Duration.ofMinutes(2);
 
     /**
      * @param engine the shared Docker client; not closed by this factory
@@ -73,15 +80,22 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
      */
     public DockerWorkspaceFactory(DockerEngine engine, String workerId, Map<String, String> extraLabels,
             WorkspaceBinder binder, Clock clock, int poolSize) {
-        this(engine, workerId, extraLabels, binder, clock, poolSize, EgressFirewall.system());
+        this(engine, workerId, extraLabels, binder, clock, poolSize, EgressFirewall.system(), HELPER_IDLE_EXIT);
     }
 
-    /** As above, with the firewall that guards network workspaces (tests pass a broken one). */
+    /**
+     * As above, with the firewall that guards network workspaces (tests pass a broken one) and how
+     * long a resident helper may be idle (zero: for ever).
+     */
     DockerWorkspaceFactory(DockerEngine engine, String workerId, Map<String, String> extraLabels, WorkspaceBinder binder,
-            Clock clock, int poolSize, EgressFirewall firewall) {
+            Clock clock, int poolSize, EgressFirewall firewall, Duration helperIdleExit) {
         if (poolSize < 0) {
             throw new IllegalArgumentException("poolSize must be 0 (off) or more, got " + poolSize);
         }
+        if (helperIdleExit.isNegative()) {
+            throw new IllegalArgumentException("helperIdleExit must be zero (never) or more, got " + helperIdleExit);
+        }
+        this.helperIdleExit = helperIdleExit;
         this.engine = requireNonNull(engine, "engine is null");
         this.workerId = requireNonNull(workerId, "workerId is null");
         this.extraLabels = Map.copyOf(requireNonNull(extraLabels, "extraLabels is null"));
@@ -205,8 +219,8 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         DockerClient client = engine.client();
         String id;
         try (CreateContainerCmd cmd = client.createContainerCmd(spec.image())) {
-            id = spec.applyToWithSession(cmd, DockerSandboxContainer.sessionStateDir(SandboxContainer.DEFAULT_SESSION))
-                    .exec().getId();
+            id = spec.applyToWithSession(cmd, DockerSandboxContainer.sessionStateDir(SandboxContainer.DEFAULT_SESSION),
+                    helperIdleExit).exec().getId();
         } catch (NotFoundException e) {
             throw new WorkspaceException("create", "image " + spec.image() + " is not present on the Docker engine; "
                     + "build it with: docker build -t " + spec.image() + " images/dev-env", e);

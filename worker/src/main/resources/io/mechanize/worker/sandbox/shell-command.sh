@@ -9,7 +9,7 @@ __mz_S=$1 __mz_id=$2 __mz_from=$3 __mz_to=$4 __mz_dir=$5 __mz_cmd=$6
 shift 6
 unset -f __mz_val __mz_cpu __mz_begin __mz_sample __mz_list __mz_baseline __mz_end __mz_kindof \
   __mz_lstart __mz_lalive __mz_lreply __mz_lstop __mz_plist __mz_listto __mz_lpick __mz_report \
-  __mz_halive __mz_hstop __mz_hask __mz_reaped __mz_slower
+  __mz_halive __mz_hstart __mz_hstop __mz_hask __mz_reaped __mz_slower
 unset LC_ALL
 __mz_kind=ok
 __mz_old=() __mz_given=() __mz_names=() __mz_had=()

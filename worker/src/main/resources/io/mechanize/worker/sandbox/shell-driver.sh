@@ -20,7 +20,10 @@
 __mz_S=$1
 [ -d "$__mz_S" ] || mkdir -p -- "$__mz_S" || exit 70
 printf '%s' "$MZ_COMMAND" > "$__mz_S/command.sh" || exit 70
-unset MZ_DRIVER MZ_COMMAND
+# how long the resident helper may wait for a request before it exits (seconds; 0: never)
+__mz_HIDLE=${MZ_HELPER_IDLE_S:-0}
+[[ $__mz_HIDLE =~ ^[0-9]+$ ]] || __mz_HIDLE=0
+unset MZ_DRIVER MZ_COMMAND MZ_HELPER_IDLE_S
 echo $$ > "$__mz_S/driver.pid"
 # the session state alternates between two files; "current" names the one last saved whole
 __mz_cur=state.0
@@ -63,7 +66,10 @@ __mz_hstop() {
   kill -KILL -- "-$__mz_HW" 2>/dev/null
   wait "$__mz_HW" 2>/dev/null
   exec 7>&- 8>&-
-  __mz_HW=
+  # its fifos, status and copy of the source go with it (a helper that exits when idle is started
+  # again many times in a long session, and /tmp is memory)
+  [ -n "$__mz_HQ" ] && rm -f -- "$__mz_HQ.in" "$__mz_HQ.out" "$__mz_HQ.src" "$__mz_HQ.status"
+  __mz_HW= __mz_HQ=
 }
 # How long the wait for a command (or a helper request) sleeps between looks at it: 50 ms for its
 # first half second, then 100 ms, 250 ms from 1.5 s and 500 ms from 4 s. Each look costs the
@@ -83,23 +89,26 @@ __mz_slower() {
   fi
   return 0
 }
+__mz_hstart() { # starts a helper from the kept source: sets __mz_HW and __mz_HQ, or __mz_rc and __mz_kind
+  local q
+  # a helper to start and no source kept (none came to this driver whole): the worker sends it again
+  [ -n "$__mz_HSRC" ] || { __mz_rc=126 __mz_kind=nosource; return 1; }
+  # fifos of their own for each helper, so that nothing a dead one left behind is read
+  q=$__mz_O/helper.$$.$((++__mz_HGEN))
+  mkfifo -m 600 -- "$q.in" "$q.out" && exec 7<> "$q.in" 8<> "$q.out" || { __mz_rc=126; return 1; }
+  __mz_HQ=$q
+  printf '%s' "$__mz_HSRC" > "$q.src" || { __mz_rc=126; return 1; }
+  # the environment and directory of the session's first state, as a raw command has them
+  ( . "$__mz_S/state.init" 2>/dev/null
+    exec python3 -I -S -c "$__mz_HBOOT" "$q.src" "${#__mz_HSRC}" "$q.in" "$q.out" "$q.status" "$__mz_HIDLE" ) \
+    < /dev/null 2>&4 3>&- 4>&- 5>&- 6>&- 7>&- &
+  __mz_HW=$!
+}
 __mz_hask() { # $1 input file: sets __mz_rc, __mz_timedout and __mz_kind
-  local q seq line
+  local seq line again=1
   __mz_kind=ok __mz_timedout=0 __mz_tick=0.05 __mz_ticks=0
   if [ -n "$__mz_HW" ] && ! __mz_halive; then __mz_hstop; fi
-  if [ -z "$__mz_HW" ]; then
-    # a helper to start and no source kept (none came to this driver whole): the worker sends it again
-    [ -n "$__mz_HSRC" ] || { __mz_rc=126 __mz_kind=nosource; return; }
-    # fifos of their own for each helper, so that nothing a dead one left behind is read
-    q=$__mz_O/helper.$$.$((++__mz_HGEN))
-    mkfifo -m 600 -- "$q.in" "$q.out" && exec 7<> "$q.in" 8<> "$q.out" || { __mz_rc=126; return; }
-    __mz_HQ=$q
-    printf '%s' "$__mz_HSRC" > "$q.src" || { __mz_rc=126; return; }
-    # the environment and directory of the session's first state, as a raw command has them
-    ( . "$__mz_S/state.init" 2>/dev/null
-      exec python3 -I -S -c "$__mz_HBOOT" "$q.src" "${#__mz_HSRC}" "$q.in" "$q.out" "$q.status" ) < /dev/null 2>&4 3>&- 4>&- 5>&- 6>&- 7>&- &
-    __mz_HW=$!
-  fi
+  if [ -z "$__mz_HW" ]; then __mz_hstart || return; fi
   printf '%s 0 %s\n' "$1" "$((++__mz_HSEQ))" >&7
   while :; do
     # the exit code is in the status file, with the request's number; the fifo only wakes this
@@ -115,6 +124,13 @@ __mz_hask() { # $1 input file: sets __mz_rc, __mz_timedout and __mz_kind
       wait "$__mz_HW" 2>/dev/null
       __mz_rc=$?
       __mz_hstop
+      # it left idle just as this request came, and read none of it: a new helper gets it, once
+      if ((__mz_rc == 75 && again)); then
+        again=0
+        __mz_hstart || return
+        printf '%s 0 %s\n' "$1" "$__mz_HSEQ" >&7
+        continue
+      fi
       return
     fi
     if (( ${EPOCHREALTIME/./} >= __mz_deadline )); then

@@ -421,15 +421,23 @@ def handle(q):
     return reply
 
 
-def serve(requests, wakeups, status):
+IDLE_EXIT = 75  # EX_TEMPFAIL: no request came for idle_exit_s, and none was read and left unanswered
+
+
+def serve(requests, wakeups, status, idle_exit_s=0.0):
     """The resident helper of a shell session (shell-driver.sh): one "INPUT SKIP SEQ" line per
     request; the request is INPUT's bytes after the first SKIP (this source). The reply goes to
     stdout, then "SEQ CODE" to the status file, which is closed before a newline goes to `wakeups`:
     the driver reads the code from the file, never from the fifo, because bash can lose a byte of
     a fifo read that times out. A request that fails unexpectedly leaves its traceback on stderr
-    and exit code 1, and the helper goes on."""
+    and exit code 1, and the helper goes on. With idle_exit_s > 0 the helper exits with IDLE_EXIT
+    once no request has come for that long, so that an idle workspace does not keep an
+    interpreter's memory: it exits only with no byte read and unanswered, and the driver starts a
+    new helper for the next request (and sends it that request again when it came while this one
+    was exiting)."""
     import traceback
     import fcntl
+    import select
     try:
         # the driver's end of `wakeups` (its fd 8, inherited): non-blocking, so that a wake-up
         # another reader took cannot leave the driver's read -t blocked (see observe.sh's lister)
@@ -437,8 +445,22 @@ def serve(requests, wakeups, status):
         os.close(8)
     except OSError:
         pass
-    with open(requests, "r") as lines, open(wakeups, "w") as wake:
-        for line in lines:
+    # unbuffered: a line is taken from the fifo only when it is handled, so that an idle exit
+    # never leaves a request read and unanswered in a buffer
+    fd = os.open(requests, os.O_RDONLY)
+    pending = b""
+    with open(wakeups, "w") as wake:
+        while True:
+            while b"\n" not in pending:
+                if not pending and idle_exit_s > 0 and not select.select([fd], [], [], idle_exit_s)[0]:
+                    sys.stdout.flush()
+                    os._exit(IDLE_EXIT)
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    return  # the driver closed its end
+                pending += chunk
+            raw, pending = pending.split(b"\n", 1)
+            line = raw.decode("utf-8", "replace")
             code, seq = 0, "0"
             try:
                 path, skip, seq = line.split()
@@ -458,8 +480,9 @@ def serve(requests, wakeups, status):
 
 
 def main():
-    if len(sys.argv) == 6:  # started by shell-driver.sh: -c, its input, this source's length, fifos, status
-        serve(sys.argv[3], sys.argv[4], sys.argv[5])
+    if len(sys.argv) in (6, 7):  # started by shell-driver.sh: -c, its input, this source's length, fifos,
+        # status, and how long it may be idle
+        serve(sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6]) if len(sys.argv) == 7 else 0.0)
         return
     cwd = os.getcwd()
     q = json.loads(sys.stdin.buffer.read().decode("utf-8"))

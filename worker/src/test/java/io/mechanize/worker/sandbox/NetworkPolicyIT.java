@@ -178,7 +178,8 @@ class NetworkPolicyIT {
     void withoutAWorkingIptablesANetworkWorkspaceIsNeverStarted() throws Exception {
         try (DockerWorkspaceFactory broken = new DockerWorkspaceFactory(fx.engine, fx.workerId, SandboxFixture.TEST_LABELS,
                 DockerWorkspace::new, Clock.systemUTC(), 0,
-                new EgressFirewall("/nonexistent/iptables", EgressFirewall.processRunner()))) {
+                new EgressFirewall("/nonexistent/iptables", EgressFirewall.processRunner()),
+                DockerWorkspaceFactory.HELPER_IDLE_EXIT)) {
             assertThatThrownBy(() -> broken.create(ref("net-no-iptables"),
                     command(SandboxPolicy.newBuilder().setAllowNetwork(true).build())))
                     .isInstanceOf(WorkspaceException.class)

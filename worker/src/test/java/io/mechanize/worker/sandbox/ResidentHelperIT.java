@@ -220,6 +220,30 @@ class ResidentHelperIT {
         }
     }
 
+    @Test
+    void anIdleHelperExitsAndTheNextFileActionStartsAnotherEvenAsItLeaves() throws Exception {
+        try (SandboxFixture idle = new SandboxFixture(DockerWorkspace::new, java.time.Duration.ofSeconds(1));
+                Workspace ws = idle.create("idle-helper", null)) {
+            assertThat(file(ws, SandboxFixture.edit("e.txt", "write").setContent("one\n").build()).getSuccess()).isTrue();
+            assertThat(helperPids(ws)).as("a helper after the first file action").matches("[0-9]+\n");
+            Thread.sleep(2500);
+            assertThat(shell(ws, "pgrep -c -f " + HELPER_PATTERN + " || true").getOutput())
+                    .as("it left after a second without a request").isEqualTo("0\n");
+
+            // requests that come around the moment it leaves are answered all the same (one written
+            // in the instant between its last look at the fifo and its exit goes to the next helper;
+            // these requests come near that instant, but do not force it)
+            for (int ms = 900; ms <= 1100; ms += 20) {
+                Thread.sleep(ms);
+                ActionResult read = file(ws, SandboxFixture.edit("e.txt", "read").build());
+                assertThat(read.getSuccess()).as("after %d ms without a request: %s", ms, read).isTrue();
+                assertThat(read.getOutput()).isEqualTo("one\n");
+            }
+            assertThat(shell(ws, "cd /tmp/.mechanize/observe && ls helper.*.src | wc -l").getOutput())
+                    .as("only the last helper's files are left").isEqualTo("1\n");
+        }
+    }
+
     /** The pids of the resident helpers in the container, one per line. */
     private String helperPids(Workspace ws) throws WorkspaceException {
         return shell(ws, "pgrep -f " + HELPER_PATTERN).getOutput();

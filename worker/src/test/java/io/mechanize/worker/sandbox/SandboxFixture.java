@@ -31,7 +31,13 @@ final class SandboxFixture implements AutoCloseable {
 
     /** With {@code binder} making each workspace (to see its container, say). */
     SandboxFixture(WorkspaceBinder binder) {
-        factory = new DockerWorkspaceFactory(engine, workerId, TEST_LABELS, binder, Clock.systemUTC());
+        this(binder, DockerWorkspaceFactory.HELPER_IDLE_EXIT);
+    }
+
+    /** With {@code binder}, and resident helpers that exit after {@code helperIdleExit} without a request. */
+    SandboxFixture(WorkspaceBinder binder, java.time.Duration helperIdleExit) {
+        factory = new DockerWorkspaceFactory(engine, workerId, TEST_LABELS, binder, Clock.systemUTC(), 0,
+                EgressFirewall.system(), helperIdleExit);
     }
 
     Workspace create(String id, Object snapshot) throws WorkspaceException {
