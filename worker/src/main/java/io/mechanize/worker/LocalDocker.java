@@ -47,7 +47,7 @@ public final class LocalDocker implements WorkspaceFactory {
                 io.mechanize.schemas.ClientProperties.kafkaOnly(config.kafkaOverrides())));
         DockerEngine engine = DockerEngine.fromEnvironment();
         var factory = new DockerWorkspaceFactory(engine, config.workerId(), labels, DockerWorkspace::new,
-                Clock.systemUTC(), config.poolSize());
+                Clock.systemUTC(), config.poolSize(), config.helperIdleExit());
         factory.prewarm(DEFAULT_WORKSPACE);
         return new LocalDocker(engine, factory);
     }

@@ -39,6 +39,9 @@ import java.util.function.Consumer;
  * @param poolSize started, hardened containers kept warm per (image, limits, runtime, network), for
  *     the default image and limits and for those used in the last 10 minutes (default
  *     {@value #DEFAULT_POOL_SIZE}; 0: no pool, each workspace starts its own container)
+ * @param helperIdleExit how long a workspace's resident helper (file, git and IDE actions) may
+ *     wait for a request before it exits, giving its interpreter's memory back; the next file
+ *     action starts another (default 2 minutes; zero: it never exits)
  */
 public record WorkerConfig(
         String bootstrapServers,
@@ -55,7 +58,8 @@ public record WorkerConfig(
         String metricsHost,
         int metricsPort,
         Duration metricsInterval,
-        int poolSize) {
+        int poolSize,
+        Duration helperIdleExit) {
 
     public static final String DEFAULT_GROUP_ID = "mechanize-workers";
     public static final int DEFAULT_PARTITIONS = 12;
@@ -68,6 +72,8 @@ public record WorkerConfig(
     public static final int METRICS_OFF = -1;
     public static final Duration DEFAULT_METRICS_INTERVAL = Duration.ofSeconds(10);
     public static final int DEFAULT_POOL_SIZE = 8;
+    public static final Duration DEFAULT_HELPER_IDLE_EXIT =
+            io.mechanize.worker.sandbox.DockerWorkspaceFactory.HELPER_IDLE_EXIT;
 
     public WorkerConfig {
         requireNonNull(bootstrapServers, "bootstrapServers is null");
@@ -102,6 +108,10 @@ public record WorkerConfig(
         if (poolSize < 0) {
             throw new IllegalArgumentException("poolSize must be 0 (off) or more, got " + poolSize);
         }
+        requireNonNull(helperIdleExit, "helperIdleExit is null");
+        if (helperIdleExit.isNegative()) {
+            throw new IllegalArgumentException("helperIdleExit must be zero (never) or more, got " + helperIdleExit);
+        }
         if (maxCommandBytes < 1024) {
             throw new IllegalArgumentException("maxCommandBytes must be at least 1024, got " + maxCommandBytes);
         }
@@ -114,7 +124,7 @@ public record WorkerConfig(
             Duration metricsInterval) {
         this(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions, replicationFactor, maxWorkspaces,
                 maxCommandBytes, shutdownGrace, idleTimeout, kafkaOverrides, metricsHost, metricsPort, metricsInterval,
-                DEFAULT_POOL_SIZE);
+                DEFAULT_POOL_SIZE, DEFAULT_HELPER_IDLE_EXIT);
     }
 
     /** A configuration with every default, for the given cluster. */
@@ -122,7 +132,7 @@ public record WorkerConfig(
         return new WorkerConfig(bootstrapServers, schemaRegistryUrl, WorkerIds.generate(), DEFAULT_GROUP_ID,
                 DEFAULT_PARTITIONS, (short) 0, DEFAULT_MAX_WORKSPACES, DEFAULT_MAX_COMMAND_BYTES,
                 DEFAULT_SHUTDOWN_GRACE, DEFAULT_IDLE_TIMEOUT, Map.of(), DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT,
-                DEFAULT_METRICS_INTERVAL, DEFAULT_POOL_SIZE);
+                DEFAULT_METRICS_INTERVAL, DEFAULT_POOL_SIZE, DEFAULT_HELPER_IDLE_EXIT);
     }
 
     /** A copy with some values changed: {@code config.with(b -> b.maxWorkspaces = 4)}. */
@@ -179,12 +189,17 @@ public record WorkerConfig(
                 + ", maxCommandBytes=" + maxCommandBytes + ", shutdownGrace=" + shutdownGrace + ", idleTimeout="
                 + idleTimeout + ", kafkaOverrides=" + io.mechanize.schemas.ClientProperties.redacted(kafkaOverrides)
                 + ", metricsHost=" + metricsHost + ", metricsPort=" + metricsPort + ", metricsInterval="
-                + metricsInterval + ", poolSize=" + poolSize + "]";
+                + metricsInterval + ", poolSize=" + poolSize + ", helperIdleExit=" + helperIdleExit + "]";
     }
 
     /** Keeps {@code size} warm containers per key (0: no pool). */
     public WorkerConfig withPoolSize(int size) {
         return with(b -> b.poolSize = size);
+    }
+
+    /** Lets a workspace's resident helper wait this long for a request before it exits (zero: for ever). */
+    public WorkerConfig withHelperIdleExit(Duration idle) {
+        return with(b -> b.helperIdleExit = idle);
     }
 
     public boolean servesMetrics() {
@@ -212,6 +227,7 @@ public record WorkerConfig(
         public int metricsPort;
         public Duration metricsInterval;
         public int poolSize;
+        public Duration helperIdleExit;
 
         Builder(WorkerConfig c) {
             bootstrapServers = c.bootstrapServers;
@@ -229,12 +245,13 @@ public record WorkerConfig(
             metricsPort = c.metricsPort;
             metricsInterval = c.metricsInterval;
             poolSize = c.poolSize;
+            helperIdleExit = c.helperIdleExit;
         }
 
         public WorkerConfig build() {
             return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions,
                     replicationFactor, maxWorkspaces, maxCommandBytes, shutdownGrace, idleTimeout, kafkaOverrides,
-                    metricsHost, metricsPort, metricsInterval, poolSize);
+                    metricsHost, metricsPort, metricsInterval, poolSize, helperIdleExit);
         }
     }
 }

@@ -74,6 +74,12 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "used in the last 10 minutes); 0: none. Default: ${DEFAULT-VALUE}.")
     int poolSize;
 
+    @Option(names = "--helper-idle-exit", defaultValue = "2m", paramLabel = "DURATION",
+            description = "A workspace's resident helper (file, git and IDE actions) exits after this long without a "
+                    + "request, giving back its interpreter's memory; the next file action starts another "
+                    + "(e.g. 30s, 10m); 0s: never. Default: ${DEFAULT-VALUE}.")
+    String helperIdleExit;
+
     @Option(names = "--exit-on-stdin-eof",
             description = "Stop as on SIGTERM when standard input reaches its end. A supervisor that starts the worker "
                     + "with a pipe on its standard input then stops it by closing the pipe, and by dying, even by "
@@ -88,7 +94,8 @@ public final class WorkerCommand implements Callable<Integer> {
                 workerId == null ? defaults.workerId() : workerId, groupId, partitions, replicationFactor,
                 maxWorkspaces, maxCommandBytes, Durations.parse(shutdownGrace, spec),
                 Durations.parse(idleTimeout, spec), target.kafkaOverrides(), metricsHost, metricsPort,
-                Durations.parse(metricsInterval, spec)).withPoolSize(poolSize);
+                Durations.parse(metricsInterval, spec)).withPoolSize(poolSize)
+                .withHelperIdleExit(Durations.parse(helperIdleExit, spec));
         Worker worker = Worker.start(config, LocalDocker.forWorker(config, Map.of()));
         Thread hook = new Thread(worker::close, "mechanize-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

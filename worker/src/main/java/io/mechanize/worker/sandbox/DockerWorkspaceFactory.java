@@ -80,7 +80,16 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
      */
     public DockerWorkspaceFactory(DockerEngine engine, String workerId, Map<String, String> extraLabels,
             WorkspaceBinder binder, Clock clock, int poolSize) {
-        this(engine, workerId, extraLabels, binder, clock, poolSize, EgressFirewall.system(), HELPER_IDLE_EXIT);
+        this(engine, workerId, extraLabels, binder, clock, poolSize, HELPER_IDLE_EXIT);
+    }
+
+    /**
+     * @param helperIdleExit how long a workspace's resident helper may wait for a request before it
+     *     exits (zero: for ever); the next file action starts another
+     */
+    public DockerWorkspaceFactory(DockerEngine engine, String workerId, Map<String, String> extraLabels,
+            WorkspaceBinder binder, Clock clock, int poolSize, Duration helperIdleExit) {
+        this(engine, workerId, extraLabels, binder, clock, poolSize, EgressFirewall.system(), helperIdleExit);
     }
 
     /**
