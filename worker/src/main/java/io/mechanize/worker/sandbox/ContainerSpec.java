@@ -256,7 +256,8 @@ public record ContainerSpec(
         List<String> envList = new ArrayList<>(cmd.getEnv() == null ? List.of() : List.of(cmd.getEnv()));
         envList.add("MZ_DRIVER=" + Scripts.OBSERVE + Scripts.SHELL_DRIVER);
         envList.add("MZ_COMMAND=" + Scripts.SHELL_COMMAND);
-        envList.add("MZ_HELPER_IDLE_S=" + helperIdleExit.toSeconds());
+        // whole seconds, rounded up: a limit under a second must not become zero, which means never
+        envList.add("MZ_HELPER_IDLE_S=" + (helperIdleExit.toMillis() + 999) / 1000);
         return cmd.withEnv(envList)
                 .withEntrypoint("/bin/sh", "-c", MAIN_SUPERVISOR, "mz-main", stateDir)
                 .withCmd(List.of())

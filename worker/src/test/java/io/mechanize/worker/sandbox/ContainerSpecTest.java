@@ -63,6 +63,18 @@ class ContainerSpecTest {
     }
 
     @Test
+    void theSessionsContainerTellsItsDriverTheHelpersIdleLimitInWholeSecondsRoundedUp() {
+        ContainerSpec spec = spec(SandboxPolicy.newBuilder().build());
+        assertThat(spec.applyToWithSession(new CreateContainerCmdImpl(c -> null, null, "ignored"), "/tmp/s",
+                java.time.Duration.ofMinutes(2)).getEnv()).contains("MZ_HELPER_IDLE_S=120");
+        assertThat(spec.applyToWithSession(new CreateContainerCmdImpl(c -> null, null, "ignored"), "/tmp/s",
+                java.time.Duration.ofMillis(300)).getEnv()).as("not 0, which means never").contains("MZ_HELPER_IDLE_S=1");
+        assertThat(spec.applyToWithSession(new CreateContainerCmdImpl(c -> null, null, "ignored"), "/tmp/s",
+                java.time.Duration.ZERO).getEnv()).contains("MZ_HELPER_IDLE_S=0");
+        assertThat(ContainerSpec.SESSION_ENV).as("blanked in every exec").contains("MZ_HELPER_IDLE_S");
+    }
+
+    @Test
     void passesTheRuntimeOfThePolicy() {
         CreateContainerCmd cmd = spec(SandboxPolicy.newBuilder().setRuntime("runsc").build())
                 .applyTo(new CreateContainerCmdImpl(c -> null, null, "ignored"));
