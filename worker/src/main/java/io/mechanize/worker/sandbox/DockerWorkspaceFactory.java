@@ -101,7 +101,7 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         if (poolSize < 0) {
             throw new IllegalArgumentException("poolSize must be 0 (off) or more, got " + poolSize);
         }
-        if (helperIdleExit.isNegative()) {
+        if (requireNonNull(helperIdleExit, "helperIdleExit is null").isNegative()) {
             throw new IllegalArgumentException("helperIdleExit must be zero (never) or more, got " + helperIdleExit);
         }
         this.helperIdleExit = helperIdleExit;
