@@ -146,8 +146,7 @@ public final class BenchRunner {
             r.put("workspace_open_failures", opened.failed().stream().limit(10).toList());
             Thread.sleep(2000);
             Map<String, Long> mem = engine.memoryBytes(containers);
-            double perWs = mem.values().stream().mapToLong(Long::longValue).sum() / 1048576.0 / Math.max(1, mem.size());
-            r.put("host_mem_per_workspace_mb", Stats.round(perWs));
+            r.put("host_mem_per_workspace_mb", meanMb(mem, containers.size(), "idle workspaces"));
             r.put("idle_workspaces_measured", mem.size());
             r.put("worker_rss_mb", workerRssMb());
             if (options.profileMemory()) {
@@ -186,6 +185,7 @@ public final class BenchRunner {
             }
             // that workspace now has the helper its session keeps for file actions running
             Map<String, Long> usedMem = engine.memoryBytes(List.of(opened.containerOf().get(ws)));
+            Double afterFileActions = meanMb(usedMem, 1, "the workspace after file actions");
             r.put("submit_to_result_ms", Stats.summary(s2r, 0.5, 0.95));
             // the same conditions as the docker exec baseline: one at a time on a quiet engine
             r.put("action_overhead_ms", Stats.summary(perAction, 0.5, 0.95));
@@ -193,8 +193,7 @@ public final class BenchRunner {
             r.put("action_overhead_vs_docker_exec", Stats.round(execP50 / fine));
             r.put("file_action_ms", Stats.summary(perFileAction, 0.5, 0.95));
             r.put("test_run_pytest_ms", Stats.summary(perTestRun, 0.5, 0.95));
-            r.put("host_mem_workspace_after_file_actions_mb",
-                    Stats.round(usedMem.values().stream().mapToLong(Long::longValue).sum() / 1048576.0));
+            r.put("host_mem_workspace_after_file_actions_mb", afterFileActions);
             closeAll(client, idle);
             openContainers.clear();
 
@@ -445,6 +444,19 @@ public final class BenchRunner {
             worker.status("Threads").ifPresent(t -> p.put("worker_threads", (int) t));
         }
         return p;
+    }
+
+    /**
+     * The mean of the measured containers' memory in MiB, or null when the engine measured none;
+     * says on the console when it measured fewer than {@code asked} (its stats can come back
+     * without memory, and a mean of nothing is not 0 MB).
+     */
+    private Double meanMb(Map<String, Long> measured, int asked, String what) {
+        if (measured.size() < asked) {
+            console.printf("the engine's stats gave the memory of %d of %d %s; the figure is %s%n", measured.size(), asked,
+                    what, measured.isEmpty() ? "left out (null)" : "the mean of those");
+        }
+        return Stats.meanMib(measured.values());
     }
 
     /** The worker's resident memory in MiB, or null when the bench did not start the worker. */

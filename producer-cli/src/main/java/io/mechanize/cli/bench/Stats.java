@@ -32,6 +32,14 @@ final class Stats {
         return out;
     }
 
+    /** The mean of {@code bytes} in MiB, rounded to 0.01; null for none (a mean of nothing is not 0 MB). */
+    static Double meanMib(java.util.Collection<Long> bytes) {
+        if (bytes.isEmpty()) {
+            return null;
+        }
+        return round(bytes.stream().mapToLong(Long::longValue).sum() / 1048576.0 / bytes.size());
+    }
+
     static double round(double v) {
         return Double.isNaN(v) || Double.isInfinite(v) ? v : Math.round(v * 100) / 100.0;
     }
