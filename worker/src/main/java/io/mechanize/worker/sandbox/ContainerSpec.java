@@ -3,8 +3,11 @@ package io.mechanize.worker.sandbox;
 import static java.util.Objects.requireNonNull;
 
 import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Volume;
 import io.mechanize.schemas.avro.CreateWorkspace;
 import io.mechanize.schemas.avro.ResourceLimits;
 import io.mechanize.schemas.avro.SandboxPolicy;
@@ -187,8 +190,22 @@ public record ContainerSpec(
                 networkMode, env);
     }
 
-    /** Sets every container setting on {@code cmd}; nothing else touches a create command. */
+    /** {@link #applyTo(CreateContainerCmd, String)} with no hosts file: no network is the engine's {@code none}. */
     public CreateContainerCmd applyTo(CreateContainerCmd cmd) {
+        return applyTo(cmd, null);
+    }
+
+    /**
+     * Sets every container setting on {@code cmd}; nothing else touches a create command.
+     *
+     * @param loopbackHosts the path on the engine's host of a hosts file naming localhost
+     *     ({@link LoopbackHosts}), or null. Given, a container without network under the engine's
+     *     default runtime is created with networking disabled (the runtime's own network namespace,
+     *     loopback only, no libnetwork) and gets that file read-only at {@code /etc/hosts}; null, or
+     *     under gVisor, it goes on the engine's {@code none} network
+     */
+    public CreateContainerCmd applyTo(CreateContainerCmd cmd, String loopbackHosts) {
+        boolean disabled = loopbackHosts != null && NETWORK_NONE.equals(networkMode) && runtime == null;
         HostConfig host = HostConfig.newHostConfig()
                 .withCapDrop(Capability.ALL)
                 .withSecurityOpts(List.of("no-new-privileges"))
@@ -204,6 +221,9 @@ public record ContainerSpec(
                 .withPrivileged(false)
                 .withPublishAllPorts(false)
                 .withRuntime(runtime);
+        if (disabled) {
+            host.withBinds(new Bind(loopbackHosts, new Volume("/etc/hosts"), AccessMode.ro));
+        }
         List<String> envList = new ArrayList<>();
         env.forEach((k, v) -> envList.add(k + "=" + v));
         return cmd.withImage(image)
@@ -216,6 +236,7 @@ public record ContainerSpec(
                 .withAttachStdin(false)
                 .withStdinOpen(false)
                 .withTty(false)
+                .withNetworkDisabled(disabled)
                 .withHostConfig(host);
     }
 
@@ -245,14 +266,15 @@ public record ContainerSpec(
     static final List<String> SESSION_ENV = List.of("MZ_DRIVER", "MZ_COMMAND", "MZ_HELPER_IDLE_S");
 
     /**
-     * Like {@link #applyTo}, but the container's main process is the default shell session's
+     * Like {@link #applyTo(CreateContainerCmd, String)}, but the container's main process is the default shell session's
      * driver ({@link #MAIN_SUPERVISOR}), with its stdin open for an attach.
      *
      * @param helperIdleExit how long the session's resident helper may wait for a request before
      *     it exits, to be started again by the next one; zero: it never exits
      */
-    CreateContainerCmd applyToWithSession(CreateContainerCmd cmd, String stateDir, java.time.Duration helperIdleExit) {
-        applyTo(cmd);
+    CreateContainerCmd applyToWithSession(CreateContainerCmd cmd, String stateDir, java.time.Duration helperIdleExit,
+            String loopbackHosts) {
+        applyTo(cmd, loopbackHosts);
         List<String> envList = new ArrayList<>(cmd.getEnv() == null ? List.of() : List.of(cmd.getEnv()));
         envList.add("MZ_DRIVER=" + Scripts.OBSERVE + Scripts.SHELL_DRIVER);
         envList.add("MZ_COMMAND=" + Scripts.SHELL_COMMAND);

@@ -104,6 +104,34 @@ public final class DockerEngine implements AutoCloseable {
         return client;
     }
 
+    private volatile String loopbackHosts;
+
+    /**
+     * The path on the engine's host of the hosts file that workspaces without network mount
+     * ({@link LoopbackHosts}), placed on first use; null when the engine refused to place it (the
+     * workspaces then go on the engine's {@code none} network, as before it existed), and tried
+     * again on the next call.
+     *
+     * @param image an image present on the engine
+     */
+    String loopbackHosts(String image) {
+        String path = loopbackHosts;
+        if (path != null) {
+            return path;
+        }
+        synchronized (this) {
+            if (loopbackHosts == null) {
+                try {
+                    loopbackHosts = LoopbackHosts.place(client, image);
+                } catch (RuntimeException e) {
+                    log.warn("could not place the hosts file for workspaces without network ({}); they go on the"
+                            + " engine's none network", e.toString());
+                }
+            }
+            return loopbackHosts;
+        }
+    }
+
     public String engineVersion() {
         return engineVersion;
     }

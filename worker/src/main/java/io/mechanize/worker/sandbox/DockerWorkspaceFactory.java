@@ -229,7 +229,7 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         String id;
         try (CreateContainerCmd cmd = client.createContainerCmd(spec.image())) {
             id = spec.applyToWithSession(cmd, DockerSandboxContainer.sessionStateDir(SandboxContainer.DEFAULT_SESSION),
-                    helperIdleExit).exec().getId();
+                    helperIdleExit, engine.loopbackHosts(spec.image())).exec().getId();
         } catch (NotFoundException e) {
             throw new WorkspaceException("create", "image " + spec.image() + " is not present on the Docker engine; "
                     + "build it with: docker build -t " + spec.image() + " images/dev-env", e);

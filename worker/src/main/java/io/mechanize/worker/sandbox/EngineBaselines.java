@@ -83,6 +83,8 @@ public final class EngineBaselines {
     public Churn rawChurn(String image, int concurrency, int count) throws Exception {
         DockerClient client = engine.client();
         ContainerSpec spec = spec(image, "raw-churn");
+        // the workspaces' own settings, their hosts file (and so no libnetwork endpoint) included
+        String hosts = engine.loopbackHosts(image);
         AtomicInteger left = new AtomicInteger(count);
         AtomicInteger unanswered = new AtomicInteger();
         long start = System.nanoTime();
@@ -93,7 +95,7 @@ public final class EngineBaselines {
                     while (left.getAndDecrement() > 0) {
                         String id;
                         try (CreateContainerCmd cmd = client.createContainerCmd(image)) {
-                            id = spec.applyTo(cmd).exec().getId();
+                            id = spec.applyTo(cmd, hosts).exec().getId();
                         }
                         try {
                             client.startContainerCmd(id).exec();
@@ -126,7 +128,7 @@ public final class EngineBaselines {
         DockerClient client = engine.client();
         String id;
         try (CreateContainerCmd cmd = client.createContainerCmd(image)) {
-            id = spec(image, "exec-baseline").applyTo(cmd).exec().getId();
+            id = spec(image, "exec-baseline").applyTo(cmd, engine.loopbackHosts(image)).exec().getId();
         }
         try {
             client.startContainerCmd(id).exec();

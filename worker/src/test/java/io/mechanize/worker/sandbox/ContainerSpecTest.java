@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Volume;
 import com.github.dockerjava.core.command.CreateContainerCmdImpl;
 import io.mechanize.schemas.avro.CreateWorkspace;
 import io.mechanize.schemas.avro.ResourceLimits;
@@ -25,6 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class ContainerSpecTest {
     private static final WorkspaceRef REF = new WorkspaceRef("ws-1", "run-1", "worker-1");
+    private static final String HOSTS = "/var/lib/docker/volumes/mechanize-loopback-hosts/_data/hosts";
 
     @Test
     void appliesEveryHardeningFlag() {
@@ -60,17 +64,18 @@ class ContainerSpecTest {
         assertThat(host.getMounts()).isNull();
         assertThat(cmd.getVolumes()).isEmpty();
         assertThat(host.getPortBindings()).isNull();
+        assertThat(cmd.isNetworkDisabled()).as("no hosts file given: the engine's none network").isFalse();
     }
 
     @Test
     void theSessionsContainerTellsItsDriverTheHelpersIdleLimitInWholeSecondsRoundedUp() {
         ContainerSpec spec = spec(SandboxPolicy.newBuilder().build());
         assertThat(spec.applyToWithSession(new CreateContainerCmdImpl(c -> null, null, "ignored"), "/tmp/s",
-                java.time.Duration.ofMinutes(2)).getEnv()).contains("MZ_HELPER_IDLE_S=120");
+                java.time.Duration.ofMinutes(2), null).getEnv()).contains("MZ_HELPER_IDLE_S=120");
         assertThat(spec.applyToWithSession(new CreateContainerCmdImpl(c -> null, null, "ignored"), "/tmp/s",
-                java.time.Duration.ofMillis(300)).getEnv()).as("not 0, which means never").contains("MZ_HELPER_IDLE_S=1");
+                java.time.Duration.ofMillis(300), null).getEnv()).as("not 0, which means never").contains("MZ_HELPER_IDLE_S=1");
         assertThat(spec.applyToWithSession(new CreateContainerCmdImpl(c -> null, null, "ignored"), "/tmp/s",
-                java.time.Duration.ZERO).getEnv()).contains("MZ_HELPER_IDLE_S=0");
+                java.time.Duration.ZERO, null).getEnv()).contains("MZ_HELPER_IDLE_S=0");
         assertThat(ContainerSpec.SESSION_ENV).as("blanked in every exec").contains("MZ_HELPER_IDLE_S");
     }
 
@@ -88,8 +93,16 @@ class ContainerSpecTest {
     void everyPolicyKeepsTheHardening(boolean network, boolean block, String proxy, String runtime) {
         SandboxPolicy policy = SandboxPolicy.newBuilder().setAllowNetwork(network).setBlockInternalIps(block)
                 .setProxyUrl(proxy).setRuntime(runtime).build();
-        CreateContainerCmd cmd = spec(policy).applyTo(new CreateContainerCmdImpl(c -> null, null, "ignored"));
+        CreateContainerCmd cmd = spec(policy).applyTo(new CreateContainerCmdImpl(c -> null, null, "ignored"), HOSTS);
         HostConfig host = cmd.getHostConfig();
+        // no network under runc: no libnetwork at all, loopback only, and the hosts file read-only
+        boolean disabled = !network && runtime == null;
+        assertThat(cmd.isNetworkDisabled()).isEqualTo(disabled);
+        if (disabled) {
+            assertThat(host.getBinds()).containsExactly(new Bind(HOSTS, new Volume("/etc/hosts"), AccessMode.ro));
+        } else {
+            assertThat(host.getBinds()).isEmpty();
+        }
 
         assertThat(cmd.getUser()).isEqualTo("1000:1000");
         assertThat(host.getCapDrop()).containsExactly(Capability.ALL);
@@ -97,7 +110,6 @@ class ContainerSpecTest {
         assertThat(host.getSecurityOpts()).containsExactly("no-new-privileges");
         assertThat(host.getReadonlyRootfs()).isTrue();
         assertThat(host.getPrivileged()).isFalse();
-        assertThat(host.getBinds()).isEmpty();
         assertThat(host.getMounts()).isNull();
         assertThat(cmd.getVolumes()).isEmpty();
         assertThat(host.getPortBindings()).isNull();

@@ -84,7 +84,30 @@ class DockerWorkspaceIT {
                 .containsEntry("mechanize.workspace", "shared")
                 .containsEntry("mechanize.worker", workerId)
                 .containsEntry("mechanize.test", "true");
-        assertThat(inspect.getMounts()).isEmpty();
+        // the one thing from the engine's host: the hosts file, read-only (LoopbackHosts)
+        assertThat(inspect.getMounts()).singleElement().satisfies(m -> {
+            assertThat(m.getDestination().getPath()).isEqualTo("/etc/hosts");
+            assertThat(m.getRW()).isFalse();
+        });
+        assertThat(run("echo x >> /etc/hosts").getSuccess()).isFalse();
+    }
+
+    @Test
+    void aWorkspaceWithoutNetworkHasLoopbackAndLocalhostButNoEngineNetwork() throws Exception {
+        // created with networking disabled: no libnetwork sandbox or endpoint in the engine
+        var inspect = engine.client().inspectContainerCmd(ws.containerId()).exec();
+        assertThat(inspect.getConfig().getNetworkDisabled()).isTrue();
+        assertThat(inspect.getNetworkSettings().getNetworks()).isEmpty();
+        assertThat(inspect.getNetworkSettings().getSandboxKey()).isNullOrEmpty();
+        // and still what a container on the none network has: loopback up, localhost resolving
+        assertThat(run("ls /sys/class/net").getOutput().strip()).isEqualTo("lo");
+        assertThat(run("python3 -c 'import socket; print(sorted({a[4][0] for a in socket.getaddrinfo(\"localhost\", 80)}))'")
+                .getOutput()).isEqualTo("['127.0.0.1', '::1']\n");
+        ActionResult loop = run("python3 -c 'import socket; s = socket.create_server((\"localhost\", 0)); "
+                + "c = socket.create_connection((\"localhost\", s.getsockname()[1]), timeout=2); "
+                + "a, _ = s.accept(); c.sendall(b\"ping\"); print(a.recv(4).decode())'");
+        assertThat(loop.getOutput()).as(loop.getStderr()).isEqualTo("ping\n");
+        assertThat(run("cat /proc/net/route | wc -l").getOutput().strip()).as("no route anywhere").isEqualTo("1");
     }
 
     @Test
