@@ -3,11 +3,10 @@ package io.mechanize.worker.sandbox;
 import static java.util.Objects.requireNonNull;
 
 import com.github.dockerjava.api.command.CreateContainerCmd;
-import com.github.dockerjava.api.model.AccessMode;
-import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.HostConfig;
-import com.github.dockerjava.api.model.Volume;
+import com.github.dockerjava.api.model.Mount;
+import com.github.dockerjava.api.model.MountType;
 import io.mechanize.schemas.avro.CreateWorkspace;
 import io.mechanize.schemas.avro.ResourceLimits;
 import io.mechanize.schemas.avro.SandboxPolicy;
@@ -222,7 +221,10 @@ public record ContainerSpec(
                 .withPublishAllPorts(false)
                 .withRuntime(runtime);
         if (disabled) {
-            host.withBinds(new Bind(loopbackHosts, new Volume("/etc/hosts"), AccessMode.ro));
+            // a mount, not a bind: a source that is gone (the volume pruned) fails the create,
+            // where a bind would make an empty directory there and fail the start
+            host.withMounts(List.of(new Mount().withType(MountType.BIND).withSource(loopbackHosts).withTarget("/etc/hosts")
+                    .withReadOnly(true)));
         }
         List<String> envList = new ArrayList<>();
         env.forEach((k, v) -> envList.add(k + "=" + v));

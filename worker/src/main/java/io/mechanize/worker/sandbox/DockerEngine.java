@@ -105,12 +105,15 @@ public final class DockerEngine implements AutoCloseable {
     }
 
     private volatile String loopbackHosts;
+    /** After the engine refused to place the hosts file, not before this ({@link System#nanoTime}). */
+    private long nextPlacementNanos = System.nanoTime();
+    private static final java.time.Duration PLACEMENT_RETRY = java.time.Duration.ofMinutes(1);
 
     /**
      * The path on the engine's host of the hosts file that workspaces without network mount
      * ({@link LoopbackHosts}), placed on first use; null when the engine refused to place it (the
-     * workspaces then go on the engine's {@code none} network, as before it existed), and tried
-     * again on the next call.
+     * workspaces then go on the engine's {@code none} network, as before it existed), tried again a
+     * minute later at the earliest.
      *
      * @param image an image present on the engine
      */
@@ -120,15 +123,26 @@ public final class DockerEngine implements AutoCloseable {
             return path;
         }
         synchronized (this) {
-            if (loopbackHosts == null) {
+            if (loopbackHosts == null && System.nanoTime() - nextPlacementNanos >= 0) {
                 try {
                     loopbackHosts = LoopbackHosts.place(client, image);
                 } catch (RuntimeException e) {
+                    nextPlacementNanos = System.nanoTime() + PLACEMENT_RETRY.toNanos();
                     log.warn("could not place the hosts file for workspaces without network ({}); they go on the"
-                            + " engine's none network", e.toString());
+                            + " engine's none network, and it is tried again in {}", e.toString(), PLACEMENT_RETRY);
                 }
             }
             return loopbackHosts;
+        }
+    }
+
+    /**
+     * Forgets {@code path} as the hosts file's (its volume was removed, say), so that the next
+     * {@link #loopbackHosts} places it again.
+     */
+    synchronized void forgetLoopbackHosts(String path) {
+        if (path.equals(loopbackHosts)) {
+            loopbackHosts = null;
         }
     }
 

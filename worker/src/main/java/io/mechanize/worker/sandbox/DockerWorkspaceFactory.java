@@ -227,9 +227,8 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
     private SandboxContainer start(ContainerSpec spec, WorkspaceNetworks.Lease network) throws WorkspaceException {
         DockerClient client = engine.client();
         String id;
-        try (CreateContainerCmd cmd = client.createContainerCmd(spec.image())) {
-            id = spec.applyToWithSession(cmd, DockerSandboxContainer.sessionStateDir(SandboxContainer.DEFAULT_SESSION),
-                    helperIdleExit, engine.loopbackHosts(spec.image())).exec().getId();
+        try {
+            id = create(client, spec);
         } catch (NotFoundException e) {
             throw new WorkspaceException("create", "image " + spec.image() + " is not present on the Docker engine; "
                     + "build it with: docker build -t " + spec.image() + " images/dev-env", e);
@@ -257,6 +256,27 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
                 spec.labels().getOrDefault(ContainerSpec.LABEL_WORKSPACE, "(warm pool)"),
                 spec.labels().get(ContainerSpec.LABEL_RUN));
         return container;
+    }
+
+    /**
+     * Creates the container; if the engine refuses the hosts file's path (its volume was pruned
+     * since it was placed), places the file again and creates once more.
+     */
+    private String create(DockerClient client, ContainerSpec spec) {
+        String stateDir = DockerSandboxContainer.sessionStateDir(SandboxContainer.DEFAULT_SESSION);
+        String hosts = engine.loopbackHosts(spec.image());
+        try (CreateContainerCmd cmd = client.createContainerCmd(spec.image())) {
+            return spec.applyToWithSession(cmd, stateDir, helperIdleExit, hosts).exec().getId();
+        } catch (DockerException e) {
+            if (hosts == null || e.getMessage() == null || !e.getMessage().contains(hosts)) {
+                throw e;
+            }
+            log.warn("the engine refused the hosts file {} ({}); placing it again", hosts, e.getMessage().strip());
+            engine.forgetLoopbackHosts(hosts);
+        }
+        try (CreateContainerCmd cmd = client.createContainerCmd(spec.image())) {
+            return spec.applyToWithSession(cmd, stateDir, helperIdleExit, engine.loopbackHosts(spec.image())).exec().getId();
+        }
     }
 
     static Map<String, byte[]> inlineFiles(InlineSnapshot inline) throws WorkspaceException {

@@ -10,6 +10,7 @@ import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.Volume;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,7 +65,7 @@ final class LoopbackHosts {
         try (CreateContainerCmd cmd = client.createContainerCmd(image)) {
             writer = cmd.withLabels(Map.of("mechanize.hosts-file", "writer"))
                     .withEntrypoint("true")
-                    .withCmd(java.util.List.of())
+                    .withCmd(List.of())
                     .withNetworkDisabled(true)
                     .withHostConfig(HostConfig.newHostConfig().withBinds(new Bind(VOLUME, new Volume(MOUNT))))
                     .exec()

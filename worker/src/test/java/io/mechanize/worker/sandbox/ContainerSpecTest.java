@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.dockerjava.api.command.CreateContainerCmd;
-import com.github.dockerjava.api.model.AccessMode;
-import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.HostConfig;
-import com.github.dockerjava.api.model.Volume;
+import com.github.dockerjava.api.model.MountType;
 import com.github.dockerjava.core.command.CreateContainerCmdImpl;
 import io.mechanize.schemas.avro.CreateWorkspace;
 import io.mechanize.schemas.avro.ResourceLimits;
@@ -99,10 +97,16 @@ class ContainerSpecTest {
         boolean disabled = !network && runtime == null;
         assertThat(cmd.isNetworkDisabled()).isEqualTo(disabled);
         if (disabled) {
-            assertThat(host.getBinds()).containsExactly(new Bind(HOSTS, new Volume("/etc/hosts"), AccessMode.ro));
+            assertThat(host.getMounts()).singleElement().satisfies(m -> {
+                assertThat(m.getType()).isEqualTo(MountType.BIND);
+                assertThat(m.getSource()).isEqualTo(HOSTS);
+                assertThat(m.getTarget()).isEqualTo("/etc/hosts");
+                assertThat(m.getReadOnly()).isTrue();
+            });
         } else {
-            assertThat(host.getBinds()).isEmpty();
+            assertThat(host.getMounts()).isNull();
         }
+        assertThat(host.getBinds()).isEmpty();
 
         assertThat(cmd.getUser()).isEqualTo("1000:1000");
         assertThat(host.getCapDrop()).containsExactly(Capability.ALL);
@@ -110,7 +114,6 @@ class ContainerSpecTest {
         assertThat(host.getSecurityOpts()).containsExactly("no-new-privileges");
         assertThat(host.getReadonlyRootfs()).isTrue();
         assertThat(host.getPrivileged()).isFalse();
-        assertThat(host.getMounts()).isNull();
         assertThat(cmd.getVolumes()).isEmpty();
         assertThat(host.getPortBindings()).isNull();
         assertThat(host.getPublishAllPorts()).isFalse();

@@ -85,6 +85,7 @@ class DockerWorkspaceIT {
                 .containsEntry("mechanize.worker", workerId)
                 .containsEntry("mechanize.test", "true");
         // the one thing from the engine's host: the hosts file, read-only (LoopbackHosts)
+        assertThat(inspect.getHostConfig().getBinds()).isNullOrEmpty();
         assertThat(inspect.getMounts()).singleElement().satisfies(m -> {
             assertThat(m.getDestination().getPath()).isEqualTo("/etc/hosts");
             assertThat(m.getRW()).isFalse();
@@ -271,6 +272,18 @@ class DockerWorkspaceIT {
         assertThat(metrics.getCriteriaResults().get(2).getDetail()).isEqualTo("criterion TESTS has no command");
         assertThat(metrics.getCompletionPercentage()).isCloseTo(100.0 / 3, org.assertj.core.data.Offset.offset(0.01));
         assertThat(metrics.getPassed()).isFalse();
+    }
+
+    @Test
+    void aHostsFileWhoseVolumeWasPrunedIsPlacedAgain() throws Exception {
+        // no container refers to the volume by name (they mount the file by path), so a
+        // `docker volume prune` takes it; the next creation must not fail for good on that path
+        engine.client().removeVolumeCmd(LoopbackHosts.VOLUME).exec();
+        try (Workspace next = factory.create(ref("after-prune"), createCommand(null))) {
+            assertThat(ws(next, "python3 -c 'import socket; print(socket.gethostbyname(\"localhost\"))'").getOutput())
+                    .isEqualTo("127.0.0.1\n");
+        }
+        assertThat(engine.client().inspectVolumeCmd(LoopbackHosts.VOLUME).exec().getMountpoint()).isNotBlank();
     }
 
     @Test
