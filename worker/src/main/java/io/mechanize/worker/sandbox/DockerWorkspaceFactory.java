@@ -263,10 +263,9 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
      * since it was placed), places the file again and creates once more.
      */
     private String create(DockerClient client, ContainerSpec spec) {
-        String stateDir = DockerSandboxContainer.sessionStateDir(SandboxContainer.DEFAULT_SESSION);
         String hosts = engine.loopbackHosts(spec.image());
-        try (CreateContainerCmd cmd = client.createContainerCmd(spec.image())) {
-            return spec.applyToWithSession(cmd, stateDir, helperIdleExit, hosts).exec().getId();
+        try {
+            return create(client, spec, hosts);
         } catch (DockerException e) {
             if (hosts == null || e.getMessage() == null || !e.getMessage().contains(hosts)) {
                 throw e;
@@ -274,8 +273,13 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
             log.warn("the engine refused the hosts file {} ({}); placing it again", hosts, e.getMessage().strip());
             engine.forgetLoopbackHosts(hosts);
         }
+        return create(client, spec, engine.loopbackHosts(spec.image()));
+    }
+
+    private String create(DockerClient client, ContainerSpec spec, String hosts) {
         try (CreateContainerCmd cmd = client.createContainerCmd(spec.image())) {
-            return spec.applyToWithSession(cmd, stateDir, helperIdleExit, engine.loopbackHosts(spec.image())).exec().getId();
+            return spec.applyToWithSession(cmd, DockerSandboxContainer.sessionStateDir(SandboxContainer.DEFAULT_SESSION),
+                    helperIdleExit, hosts).exec().getId();
         }
     }
 
