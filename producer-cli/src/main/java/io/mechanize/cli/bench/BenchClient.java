@@ -106,20 +106,20 @@ final class BenchClient implements AutoCloseable {
         producer.flush();
     }
 
-    static CreateWorkspace create(String taskId, String image) {
-        return create(taskId, image, null);
+    static CreateWorkspace create(String taskId, BenchOptions options) {
+        return create(taskId, options, null);
     }
 
     /** @param snapshot an inline snapshot, or null for an empty one */
-    static CreateWorkspace create(String taskId, String image, InlineSnapshot snapshot) {
+    static CreateWorkspace create(String taskId, BenchOptions options, InlineSnapshot snapshot) {
         return CreateWorkspace.newBuilder()
                 .setTask(TaskSpec.newBuilder().setTaskId(taskId).setSnapshot(snapshot)
                         .setEvaluationCriteria(List.of(EvaluationCriterion.newBuilder().setType(CriterionType.COMMAND)
                                 .setCommand("true").build()))
                         .build())
                 .setLimits(ResourceLimits.newBuilder().build())
-                .setPolicy(SandboxPolicy.newBuilder().build())
-                .setImage(image)
+                .setPolicy(SandboxPolicy.newBuilder().setRuntime(options.runtime()).build())
+                .setImage(options.image())
                 .build();
     }
 

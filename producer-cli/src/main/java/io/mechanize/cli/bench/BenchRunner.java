@@ -85,14 +85,15 @@ public final class BenchRunner {
             throws Exception {
         int n = options.numConcurrent();
         int m = options.simulations();
-        console.printf("phase 1/6: raw container churn, %d hardened containers, %d at a time%n", m, n);
-        EngineBaselines.Churn churn = engine.rawChurn(options.image(), n, m);
+        console.printf("phase 1/6: raw container churn, %d hardened containers, %d at a time, runtime %s%n", m, n,
+                options.runtime() == null ? "the engine's default" : options.runtime());
+        EngineBaselines.Churn churn = engine.rawChurn(options.image(), options.runtime(), n, m);
         if (churn.removalsUnanswered() > 0) {
             console.printf("phase 1/6: the engine did not answer %d of the %d removals within %d s; left to it%n",
                     churn.removalsUnanswered(), m, EngineBaselines.REMOVAL_ANSWER_TIMEOUT.toSeconds());
         }
         console.printf("phase 1/6: docker exec true x%d%n", EXEC_SAMPLES);
-        return new Baselines(churn, engine.dockerExecTrueMillis(options.image(), EXEC_SAMPLES));
+        return new Baselines(churn, engine.dockerExecTrueMillis(options.image(), options.runtime(), EXEC_SAMPLES));
     }
 
     public Map<String, Object> run(Baselines baselines) throws Exception {
@@ -103,6 +104,7 @@ public final class BenchRunner {
         r.put("simulations", m);
         r.put("actions_per_sim", options.actionsPerSim());
         r.put("cores", Runtime.getRuntime().availableProcessors());
+        r.put("runtime", options.runtime() == null ? "default" : options.runtime());
 
         double churn = baselines.churn().perSecond();
         double[] exec = baselines.execMillis();
@@ -136,7 +138,7 @@ public final class BenchRunner {
 
             console.printf("phase 3/6: %d workspaces created at once (the worker's capacity), held open idle%n", n);
             awaitFullPool();
-            Opened opened = openIdle(client, n, "i", BenchClient.create("bench-idle", options.image()));
+            Opened opened = openIdle(client, n, "i", BenchClient.create("bench-idle", options));
             List<String> idle = opened.ids();
             List<String> containers = opened.containers();
             openContainers.addAll(containers);
@@ -144,6 +146,8 @@ public final class BenchRunner {
             r.put("workspace_ready_from_pool_fraction", Stats.round((double) opened.fromPool() / n));
             r.put("workspaces_opened_at_once", opened.readyMs().size());
             r.put("workspace_open_failures", opened.failed().stream().limit(10).toList());
+            // what the engine says the workspaces run under, not what the bench asked for
+            r.put("workspace_runtimes", engine.runtimes(containers));
             Thread.sleep(2000);
             Map<String, Long> mem = engine.memoryBytes(containers);
             r.put("host_mem_per_workspace_mb", meanMb(mem, containers.size(), "idle workspaces"));
@@ -210,7 +214,7 @@ public final class BenchRunner {
                     SNAPSHOT_FILES);
             awaitFullPool();
             Opened withSnapshot = openIdle(client, n, "s",
-                    BenchClient.create("bench-snapshot", options.image(), BenchClient.smallRepository(SNAPSHOT_FILES)));
+                    BenchClient.create("bench-snapshot", options, BenchClient.smallRepository(SNAPSHOT_FILES)));
             openContainers.addAll(withSnapshot.containers());
             r.put("workspace_ready_with_snapshot_ms", Stats.summary(withSnapshot.readyMs(), 0.5, 0.95, 0.99));
             r.put("workspace_ready_with_snapshot_from_pool_fraction", Stats.round((double) withSnapshot.fromPool() / n));
@@ -239,7 +243,7 @@ public final class BenchRunner {
         for (int i = 0; i < m; i++) {
             String ws = runId + "-" + prefix + i;
             ids.add(ws);
-            client.send(ws, BenchClient.create("bench", options.image()));
+            client.send(ws, BenchClient.create("bench", options));
             client.send(ws, BenchClient.trues(options.actionsPerSim()));
             client.send(ws, BenchClient.evaluate());
             client.send(ws, BenchClient.closeCommand());
@@ -394,7 +398,7 @@ public final class BenchRunner {
         for (int i = 0; i < PACED_CREATES; i++) {
             String ws = runId + "-p" + i;
             ids.add(ws);
-            client.send(ws, BenchClient.create("bench-paced", options.image()));
+            client.send(ws, BenchClient.create("bench-paced", options));
             client.flush();
             SimulationEvent created = awaitEvent(client, ws);
             if (!(created.getBody() instanceof WorkspaceCreated c)) {

@@ -61,6 +61,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--image", defaultValue = "mechanize/dev-env:latest", description = "Default: ${DEFAULT-VALUE}.")
     String image;
 
+    @Option(names = "--runtime", paramLabel = "RUNTIME",
+            description = "OCI runtime of every container of the run, the engine baselines' included: runsc (gVisor, "
+                    + "as the workspaces of a task spec with runtime: runsc get) or any other the engine has "
+                    + "registered. Default: the engine's default runtime (runc).")
+    String runtime;
+
     @Option(names = "--profile-memory",
             description = "Also report the worker's peak RSS and threads and the spread of container memory.")
     boolean profileMemory;
@@ -71,7 +77,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         BenchOptions options = new BenchOptions(numConcurrent, actionsPerSim,
-                simulations == null ? 2 * numConcurrent : simulations, image, profileMemory);
+                simulations == null ? 2 * numConcurrent : simulations, image, runtime, profileMemory);
         String tag = "bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 24);
         Map<String, String> baselineLabels = Map.of("mechanize.bench", tag);
         int pool = poolSize == null ? numConcurrent : poolSize;

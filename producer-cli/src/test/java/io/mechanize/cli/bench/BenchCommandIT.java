@@ -48,6 +48,27 @@ class BenchCommandIT {
         assertQuantiles(j.get("workspace_ready_with_snapshot_ms"), "p50", "p95", "p99");
         assertThat(j.get("snapshot_files").asInt()).isPositive();
         assertThat(j.get("workspace_open_failures_with_snapshot")).isEmpty();
+        assertThat(j.get("runtime").asText()).isEqualTo("default");
+        // as the engine reports them: on a stock engine its default runtime is runc
+        assertThat(j.get("workspace_runtimes").properties()).singleElement()
+                .satisfies(e -> assertThat(e.getValue().asInt()).isEqualTo(4));
+    }
+
+    @Test
+    void benchUnderGvisorRunsEveryWorkspaceThere(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("bench-runsc.json");
+        int code = new CommandLine(new Main()).execute("bench", "--runtime", "runsc", "--num-concurrent", "2",
+                "--simulations", "4", "--pool-size", "2", "--save-results", out.toString());
+        assertThat(code).isZero();
+        JsonNode j = new ObjectMapper().readTree(out.toFile());
+        assertThat(j.get("success_rate").asDouble()).isEqualTo(1.0);
+        assertThat(j.get("runtime").asText()).isEqualTo("runsc");
+        assertThat(j.get("workspace_runtimes").get("runsc").asInt()).isEqualTo(2);
+        assertThat(j.get("workspace_runtimes").size()).isEqualTo(1);
+        for (String positive : new String[] {"throughput_sims_per_s", "raw_container_churn_per_s",
+                "throughput_vs_raw_churn", "action_overhead_vs_docker_exec"}) {
+            assertThat(j.get(positive).asDouble()).as(positive).isPositive();
+        }
     }
 
     private static void assertQuantiles(JsonNode node, String... keys) {

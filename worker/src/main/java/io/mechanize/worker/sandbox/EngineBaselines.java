@@ -56,8 +56,9 @@ public final class EngineBaselines {
         this.labels = Map.copyOf(labels);
     }
 
-    private ContainerSpec spec(String image, String name) {
-        CreateWorkspace command = CreateWorkspace.newBuilder(DEFAULT).setImage(image).build();
+    private ContainerSpec spec(String image, String runtime, String name) {
+        CreateWorkspace command = CreateWorkspace.newBuilder(DEFAULT).setImage(image)
+                .setPolicy(SandboxPolicy.newBuilder().setRuntime(runtime).build()).build();
         // only the benchmark's labels: no mechanize.managed, so no worker's orphan sweep counts them as its own
         return ContainerSpec.forWorkspace(new WorkspaceRef(name, "baseline", "baseline"), command, Map.of())
                 .withLabels(labels);
@@ -79,10 +80,12 @@ public final class EngineBaselines {
     /**
      * Creates, starts and force-removes {@code count} hardened containers, {@code concurrency} at a
      * time.
+     *
+     * @param runtime the OCI runtime (say {@code runsc}), or null for the engine's default
      */
-    public Churn rawChurn(String image, int concurrency, int count) throws Exception {
+    public Churn rawChurn(String image, String runtime, int concurrency, int count) throws Exception {
         DockerClient client = engine.client();
-        ContainerSpec spec = spec(image, "raw-churn");
+        ContainerSpec spec = spec(image, runtime, "raw-churn");
         // the workspaces' own settings, their hosts file (and so no libnetwork endpoint) included
         String hosts = engine.loopbackHosts(image);
         AtomicInteger left = new AtomicInteger(count);
@@ -122,13 +125,14 @@ public final class EngineBaselines {
      * hardened container: create the exec, start it attached, wait for its end, read its exit
      * code (what the docker CLI does).
      *
+     * @param runtime the OCI runtime (say {@code runsc}), or null for the engine's default
      * @return each exec's wall time in milliseconds
      */
-    public double[] dockerExecTrueMillis(String image, int count) throws Exception {
+    public double[] dockerExecTrueMillis(String image, String runtime, int count) throws Exception {
         DockerClient client = engine.client();
         String id;
         try (CreateContainerCmd cmd = client.createContainerCmd(image)) {
-            id = spec(image, "exec-baseline").applyTo(cmd, engine.loopbackHosts(image)).exec().getId();
+            id = spec(image, runtime, "exec-baseline").applyTo(cmd, engine.loopbackHosts(image)).exec().getId();
         }
         try {
             client.startContainerCmd(id).exec();
@@ -196,6 +200,24 @@ public final class EngineBaselines {
             m.put("inactive_file", stats.getInactiveFile());
         }
         return m;
+    }
+
+    /**
+     * How many of {@code containerIds} run under each OCI runtime, as the engine reports it (its
+     * default runtime by name, {@code runc} on a stock engine); a container that is gone is left out.
+     */
+    public Map<String, Integer> runtimes(List<String> containerIds) {
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        for (String id : containerIds) {
+            try {
+                var host = engine.client().inspectContainerCmd(id).exec().getHostConfig();
+                String runtime = host == null || host.getRuntime() == null ? "unknown" : host.getRuntime();
+                counts.merge(runtime, 1, Integer::sum);
+            } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+                // removed meanwhile
+            }
+        }
+        return counts;
     }
 
     /** The ids of the running containers that carry all of {@code selector}'s labels. */
