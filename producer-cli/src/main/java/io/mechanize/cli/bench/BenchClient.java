@@ -148,6 +148,12 @@ final class BenchClient implements AutoCloseable {
         return ActionBatch.newBuilder().setActions(actions).build();
     }
 
+    /** One command that sleeps {@code seconds}: a session waiting for a long command (a build, a test suite). */
+    static ActionBatch sleep(int seconds) {
+        return ActionBatch.newBuilder().setActions(List.of(Action.newBuilder().setActionId("long")
+                .setPayload(TerminalCommandAction.newBuilder().setCommand("sleep " + seconds).build()).build())).build();
+    }
+
     /**
      * A file written, then read back {@code reads} times: FILE_EDIT actions, which run the
      * in-container helper, where {@link #trues} run through the shell session's driver alone.

@@ -42,6 +42,13 @@ public final class BenchRunner {
     private static final int DIFF_FILE_ACTIONS = 20;
     /** TEST_RUN actions per round: each starts pytest, a few hundred milliseconds. */
     private static final int TEST_RUNS = 3;
+    /**
+     * The long command of phase 4, and how much of its start and of its end the CPU samples leave
+     * out (the engine may answer a stats request only at its next sample, a second or two later).
+     */
+    private static final Duration LONG_COMMAND = Duration.ofSeconds(12);
+    private static final Duration LONG_COMMAND_SKIP = Duration.ofSeconds(2);
+    private static final Duration LONG_COMMAND_TAIL = Duration.ofSeconds(4);
     private static final int PACED_CREATES = 20;
     private static final Duration PACE = Duration.ofMillis(150);
     /** Files in the snapshot of phase 6's workspaces. */
@@ -190,6 +197,9 @@ public final class BenchRunner {
             // that workspace now has the helper its session keeps for file actions running
             Map<String, Long> usedMem = engine.memoryBytes(List.of(opened.containerOf().get(ws)));
             Double afterFileActions = meanMb(usedMem, 1, "the workspace after file actions");
+            List<Double> waiting = longCommandCpu(client, idle, opened.containerOf());
+            r.put("long_command_container_cpu_ms_per_s", waiting.isEmpty() ? null : Stats.summary(waiting, 0.5, 0.95));
+            r.put("long_command_containers_measured", waiting.size());
             r.put("submit_to_result_ms", Stats.summary(s2r, 0.5, 0.95));
             // the same conditions as the docker exec baseline: one at a time on a quiet engine
             r.put("action_overhead_ms", Stats.summary(perAction, 0.5, 0.95));
@@ -374,6 +384,53 @@ public final class BenchRunner {
             arrived = a.arrivedNanos();
         }
         return (arrived - sent) / 1e6;
+    }
+
+    /**
+     * Every workspace of {@code ids} runs one {@link #LONG_COMMAND} command at once; what each
+     * container's processes cost while it runs (the session's driver looking at the command, which
+     * itself only sleeps) is its CPU over the command's middle, from the engine's stats: milliseconds
+     * per second, one figure per container the engine gave both samples of.
+     */
+    private List<Double> longCommandCpu(BenchClient client, List<String> ids, Map<String, String> containerOf)
+            throws Exception {
+        console.printf("phase 4/6: one %d s command in each of the %d workspaces at once: their CPU while it runs%n",
+                LONG_COMMAND.toSeconds(), ids.size());
+        List<String> containers = ids.stream().map(containerOf::get).toList();
+        for (String ws : ids) {
+            client.send(ws, BenchClient.sleep((int) LONG_COMMAND.toSeconds()));
+        }
+        client.flush();
+        long sent = System.nanoTime();
+        Thread.sleep(LONG_COMMAND_SKIP.toMillis());
+        Map<String, EngineBaselines.CpuSample> before = engine.cpu(containers);
+        long sampleEnd = sent + LONG_COMMAND.minus(LONG_COMMAND_TAIL).toNanos();
+        Thread.sleep(Math.max(0, (sampleEnd - System.nanoTime()) / 1_000_000));
+        Map<String, EngineBaselines.CpuSample> after = engine.cpu(containers);
+        Set<String> answered = new HashSet<>();
+        long deadline = System.nanoTime() + LONG_COMMAND.plusMinutes(1).toNanos();
+        while (answered.size() < ids.size() && System.nanoTime() < deadline) {
+            BenchClient.Arrival a = next(client, Duration.ofSeconds(1));
+            if (a == null) {
+                continue;
+            }
+            if (!(a.event().getBody() instanceof ActionResult ar) || !ar.getSuccess()) {
+                throw new IllegalStateException("unexpected result of a long command on " + a.event().getWorkspaceId()
+                        + ": " + a.event().getBody());
+            }
+            answered.add(a.event().getWorkspaceId());
+        }
+        if (answered.size() < ids.size()) {
+            throw new IllegalStateException((ids.size() - answered.size()) + " of " + ids.size()
+                    + " long commands unanswered a minute after they should have ended");
+        }
+        List<Double> msPerSecond = new ArrayList<>();
+        for (String c : containers) {
+            if (before.containsKey(c) && after.containsKey(c)) {
+                msPerSecond.add(after.get(c).msPerSecondSince(before.get(c)));
+            }
+        }
+        return msPerSecond;
     }
 
     private void closeAll(BenchClient client, List<String> ids) throws Exception {

@@ -49,6 +49,10 @@ class BenchCommandIT {
         assertThat(j.get("snapshot_files").asInt()).isPositive();
         assertThat(j.get("workspace_open_failures_with_snapshot")).isEmpty();
         assertThat(j.get("runtime").asText()).isEqualTo("default");
+        // one long command in each of the 4 workspaces: the containers' CPU while it ran, measured
+        assertThat(j.get("long_command_containers_measured").asInt()).isEqualTo(4);
+        assertQuantiles(j.get("long_command_container_cpu_ms_per_s"), "p50", "p95");
+        assertThat(j.get("long_command_container_cpu_ms_per_s").get("p50").asDouble()).isPositive();
         // as the engine reports them: on a stock engine its default runtime is runc
         assertThat(j.get("workspace_runtimes").properties()).singleElement()
                 .satisfies(e -> assertThat(e.getValue().asInt()).isEqualTo(4));

@@ -159,8 +159,56 @@ public final class EngineBaselines {
      * {@code docker stats} shows it), by container id; a container that is gone is left out.
      */
     public Map<String, Long> memoryBytes(List<String> containerIds) throws Exception {
-        DockerClient client = engine.client();
         Map<String, Long> out = new java.util.concurrent.ConcurrentHashMap<>();
+        forEachStats(containerIds, (c, s) -> {
+            if (s.getMemoryStats() != null && s.getMemoryStats().getUsage() != null) {
+                Map<String, Long> detail = s.getMemoryStats().getStats() == null ? Map.of()
+                        : statsMap(s.getMemoryStats().getStats());
+                long inactive = detail.getOrDefault("total_inactive_file", detail.getOrDefault("inactive_file", 0L));
+                out.put(c, s.getMemoryStats().getUsage() - inactive);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * A container's CPU time so far, as the engine's stats give it, and when the engine read it.
+     *
+     * @param cpuNanos CPU time of all the container's processes, in nanoseconds
+     * @param readAt when the engine took the sample
+     */
+    public record CpuSample(long cpuNanos, java.time.Instant readAt) {
+        /** Milliseconds of CPU per second between {@code earlier} and this sample. */
+        public double msPerSecondSince(CpuSample earlier) {
+            double seconds = java.time.Duration.between(earlier.readAt, readAt).toNanos() / 1e9;
+            if (seconds <= 0) {
+                throw new IllegalArgumentException("the samples were read at " + earlier.readAt + " and " + readAt
+                        + ": no time between them");
+            }
+            return (cpuNanos - earlier.cpuNanos) / 1e6 / seconds;
+        }
+    }
+
+    /**
+     * The CPU time each of {@code containerIds} has used so far, by container id; a container that
+     * is gone, or whose stats carry no CPU figure, is left out.
+     */
+    public Map<String, CpuSample> cpu(List<String> containerIds) throws Exception {
+        Map<String, CpuSample> out = new java.util.concurrent.ConcurrentHashMap<>();
+        forEachStats(containerIds, (c, s) -> {
+            if (s.getCpuStats() != null && s.getCpuStats().getCpuUsage() != null
+                    && s.getCpuStats().getCpuUsage().getTotalUsage() != null && s.getRead() != null) {
+                out.put(c, new CpuSample(s.getCpuStats().getCpuUsage().getTotalUsage(),
+                        java.time.Instant.parse(s.getRead())));
+            }
+        });
+        return out;
+    }
+
+    /** One stats sample of each container, taken in parallel, handed to {@code each} (never with null). */
+    private void forEachStats(List<String> containerIds, java.util.function.BiConsumer<String, Statistics> each)
+            throws Exception {
+        DockerClient client = engine.client();
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> all = new ArrayList<>();
             for (String c : containerIds) {
@@ -173,13 +221,13 @@ public final class EngineBaselines {
                             stats = s;
                         }
                     };
-                    client.statsCmd(c).withNoStream(true).exec(callback).awaitCompletion(30, TimeUnit.SECONDS);
-                    Statistics s = callback.stats;
-                    if (s != null && s.getMemoryStats() != null && s.getMemoryStats().getUsage() != null) {
-                        Map<String, Long> detail = s.getMemoryStats().getStats() == null ? Map.of()
-                                : statsMap(s.getMemoryStats().getStats());
-                        long inactive = detail.getOrDefault("total_inactive_file", detail.getOrDefault("inactive_file", 0L));
-                        out.put(c, s.getMemoryStats().getUsage() - inactive);
+                    try {
+                        client.statsCmd(c).withNoStream(true).exec(callback).awaitCompletion(30, TimeUnit.SECONDS);
+                    } catch (com.github.dockerjava.api.exception.NotFoundException gone) {
+                        return null;
+                    }
+                    if (callback.stats != null) {
+                        each.accept(c, callback.stats);
                     }
                     return null;
                 }));
@@ -188,7 +236,6 @@ public final class EngineBaselines {
                 f.get();
             }
         }
-        return out;
     }
 
     private static Map<String, Long> statsMap(com.github.dockerjava.api.model.StatsConfig stats) {
