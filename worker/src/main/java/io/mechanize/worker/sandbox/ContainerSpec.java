@@ -199,12 +199,14 @@ public record ContainerSpec(
      *
      * @param loopbackHosts the path on the engine's host of a hosts file naming localhost
      *     ({@link LoopbackHosts}), or null. Given, a container without network under the engine's
-     *     default runtime is created with networking disabled (the runtime's own network namespace,
-     *     loopback only, no libnetwork) and gets that file read-only at {@code /etc/hosts}; null, or
-     *     under gVisor, it goes on the engine's {@code none} network
+     *     default runtime or gVisor is created with networking disabled (the runtime's own network
+     *     namespace or netstack, loopback only, no libnetwork) and gets that file read-only at
+     *     {@code /etc/hosts}; null, or under another runtime, it goes on the engine's {@code none}
+     *     network
      */
     public CreateContainerCmd applyTo(CreateContainerCmd cmd, String loopbackHosts) {
-        boolean disabled = loopbackHosts != null && NETWORK_NONE.equals(networkMode) && runtime == null;
+        boolean disabled = loopbackHosts != null && NETWORK_NONE.equals(networkMode)
+                && (runtime == null || RUNTIME_GVISOR.equals(runtime));
         HostConfig host = HostConfig.newHostConfig()
                 .withCapDrop(Capability.ALL)
                 .withSecurityOpts(List.of("no-new-privileges"))

@@ -85,6 +85,16 @@ class ContainerSpecTest {
         assertThat(cmd.getHostConfig().getPidsLimit()).as("the gVisor kernel's threads count too").isEqualTo(64L + 256);
     }
 
+    @Test
+    void aRuntimeOtherThanRuncOrGvisorStaysOnTheEnginesNoneNetwork() {
+        // untried with networking disabled (kata, say): the engine's none network, as before
+        CreateContainerCmd cmd = spec(SandboxPolicy.newBuilder().setRuntime("kata-runtime").build())
+                .applyTo(new CreateContainerCmdImpl(c -> null, null, "ignored"), HOSTS);
+        assertThat(cmd.isNetworkDisabled()).isFalse();
+        assertThat(cmd.getHostConfig().getNetworkMode()).isEqualTo("none");
+        assertThat(cmd.getHostConfig().getMounts()).isNull();
+    }
+
     /** Every combination of the policy's options keeps the hardening; only network and env change. */
     @ParameterizedTest(name = "allow_network={0} block_internal_ips={1} proxy={2} runtime={3}")
     @MethodSource("everyValidPolicy")
@@ -93,8 +103,8 @@ class ContainerSpecTest {
                 .setProxyUrl(proxy).setRuntime(runtime).build();
         CreateContainerCmd cmd = spec(policy).applyTo(new CreateContainerCmdImpl(c -> null, null, "ignored"), HOSTS);
         HostConfig host = cmd.getHostConfig();
-        // no network under runc: no libnetwork at all, loopback only, and the hosts file read-only
-        boolean disabled = !network && runtime == null;
+        // no network under runc or gVisor: no libnetwork at all, loopback only, and the hosts file read-only
+        boolean disabled = !network;
         assertThat(cmd.isNetworkDisabled()).isEqualTo(disabled);
         if (disabled) {
             assertThat(host.getMounts()).singleElement().satisfies(m -> {

@@ -69,6 +69,26 @@ class GvisorIT {
     }
 
     @Test
+    void withoutNetworkItHasNoEngineNetworkButLoopbackAndLocalhost() throws Exception {
+        // as under runc: networking disabled, so the engine made no libnetwork sandbox or endpoint
+        InspectContainerResponse inspect = fx.engine.client().inspectContainerCmd(containerId).exec();
+        assertThat(inspect.getConfig().getNetworkDisabled()).isTrue();
+        assertThat(inspect.getNetworkSettings().getNetworks()).isEmpty();
+        assertThat(inspect.getNetworkSettings().getSandboxKey()).isNullOrEmpty();
+        assertThat(inspect.getHostConfig().getMounts()).singleElement()
+                .satisfies(m -> assertThat(m.getTarget()).isEqualTo("/etc/hosts"));
+        // gVisor's netstack (--network=none): loopback only, and localhost from the read-only hosts file
+        assertThat(fx.sh(ws, "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '").getOutput()).isEqualTo("lo\n");
+        assertThat(fx.sh(ws, "python3 -c 'import socket; print(sorted({a[4][0] for a in socket.getaddrinfo(\"localhost\", 80)}))'")
+                .getOutput()).isEqualTo("['127.0.0.1', '::1']\n");
+        ActionResult loop = fx.sh(ws, "python3 -c 'import socket; s = socket.create_server((\"localhost\", 0)); "
+                + "c = socket.create_connection((\"localhost\", s.getsockname()[1]), timeout=2); "
+                + "a, _ = s.accept(); c.sendall(b\"ping\"); print(a.recv(4).decode())'");
+        assertThat(loop.getOutput()).as(loop.getStderr()).isEqualTo("ping\n");
+        assertThat(fx.sh(ws, "echo x >> /etc/hosts").getSuccess()).as("the hosts file is read-only").isFalse();
+    }
+
+    @Test
     void terminalCommandsKeepTheirSessionAndFileEditsWork() throws Exception {
         assertThat(fx.sh(ws, "mkdir -p sub && cd sub && export GREETING=hi").getSuccess()).isTrue();
         assertThat(fx.sh(ws, "pwd; echo $GREETING").getOutput()).isEqualTo("/workspace/sub\nhi\n");
