@@ -81,6 +81,11 @@ public final class LocalDocker implements WorkspaceFactory {
     }
 
     @Override
+    public int warmContainers() {
+        return factory.warmContainers();
+    }
+
+    @Override
     public int removeOrphans(Set<String> liveWorkerIds, Set<String> workspacesInUse) {
         return factory.removeOrphans(liveWorkerIds, workspacesInUse);
     }

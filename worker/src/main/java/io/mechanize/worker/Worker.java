@@ -129,6 +129,7 @@ public final class Worker implements AutoCloseable {
         metrics.registerGauge("workspaces.active", table::liveCount);
         metrics.registerGauge("commands.in_flight", dispatcher::inFlight);
         metrics.registerGauge("workspaces.capacity", config::maxWorkspaces);
+        metrics.registerGauge("pool.ready", factory::warmContainers);
         this.loop = new CommandLoop(consumer, publisher, decoder, dispatcher, handler, records, events, permits,
                 metrics, maxInFlight, config.shutdownGrace(), table, restorer,
                 config.idleTimeout());

@@ -56,6 +56,8 @@ public final class BenchRunner {
     /** Simulations run and thrown away before the throughput phase: the JIT compiles the hot paths. */
     private static final int WARM_UP_MAX = 20;
     private static final Duration POOL_FILL_TIMEOUT = Duration.ofMinutes(3);
+    /** The worker's gauge of its warm pool's containers ready to be taken. */
+    private static final String POOL_READY = "mechanize_worker_pool_ready";
 
     /** The engine's own figures, taken on a quiet engine: no worker or pool running yet. */
     public record Baselines(EngineBaselines.Churn churn, double[] execMillis) {}
@@ -66,6 +68,8 @@ public final class BenchRunner {
     private final WorkerProcess worker;
     private final Map<String, String> poolSelector;
     private final int poolSize;
+    /** Whether the pool was seen ready through the worker's gauge (else: its running containers). */
+    private boolean poolReadyFromGauge;
     /** Containers of the workspaces this run holds open (phase 3 and 4). */
     private final Set<String> openContainers = new HashSet<>();
     private final PrintStream console;
@@ -234,6 +238,7 @@ public final class BenchRunner {
             openContainers.clear();
         }
         r.put("worker_rss_mb_end", workerRssMb());
+        r.put("pool_ready_seen_by", poolReadyFromGauge ? "worker_gauge" : "running_containers");
         return r;
     }
 
@@ -306,7 +311,7 @@ public final class BenchRunner {
         int owed = 0;
         long end = last;
         if (done.size() == m && poolSelector != null && poolSize > 0) {
-            owed = Math.max(0, poolSize - idlePooled().size());
+            owed = Math.max(0, poolSize - poolReady());
             long full = poolFullAt(Duration.ofMillis(100));
             if (full < 0) {
                 problems.add("the warm pool was not full again within " + POOL_FILL_TIMEOUT + " of the last close");
@@ -538,7 +543,9 @@ public final class BenchRunner {
             return;
         }
         poolFullAt(Duration.ofMillis(200));
-        Thread.sleep(1000); // the last ones started are still being warmed (session started)
+        if (worker == null || worker.gauge(POOL_READY).isEmpty()) {
+            Thread.sleep(1000); // running is not yet warm: the last ones started still start their sessions
+        }
     }
 
     /** When the pool was seen full, looking every {@code poll}; -1 if not within POOL_FILL_TIMEOUT. */
@@ -548,12 +555,28 @@ public final class BenchRunner {
             if (worker != null) {
                 worker.requireAlive();
             }
-            if (idlePooled().size() >= poolSize) {
+            if (poolReady() >= poolSize) {
                 return System.nanoTime();
             }
             Thread.sleep(poll.toMillis());
         }
         return -1;
+    }
+
+    /**
+     * The pool's containers ready to be taken: the worker's own gauge (started and warm, its
+     * session up), or, for a worker that serves none, the pool's running containers that no
+     * workspace of this run holds (some may still be starting their sessions).
+     */
+    private int poolReady() {
+        if (worker != null) {
+            var ready = worker.gauge(POOL_READY);
+            if (ready.isPresent()) {
+                poolReadyFromGauge = true;
+                return (int) ready.getAsDouble();
+            }
+        }
+        return idlePooled().size();
     }
 
     /** The pool's started containers that no workspace of this run holds. */

@@ -29,6 +29,10 @@ public final class WorkerProcess implements AutoCloseable {
 
     private final Process process;
     private final Path log;
+    private final java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    /** Where the worker serves its metrics, once its log has named it. */
+    private volatile java.net.URI metricsUri;
 
     WorkerProcess(Process process, Path log) {
         this.process = process;
@@ -51,7 +55,8 @@ public final class WorkerProcess implements AutoCloseable {
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.mechanize.cli.Main", "worker",
                 "--bootstrap-servers", cluster.bootstrapServers(), "--schema-registry", cluster.schemaRegistryUrl(),
-                "--metrics-port", "-1", "--exit-on-stdin-eof"));
+                // an ephemeral port on loopback, which the log names: the bench reads the pool's gauge there
+                "--metrics-host", "127.0.0.1", "--metrics-port", "0", "--exit-on-stdin-eof"));
         command.addAll(workerArgs);
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new WorkerProcess(process, log);
@@ -108,6 +113,52 @@ public final class WorkerProcess implements AutoCloseable {
         } catch (IOException e) {
             return "(unreadable: " + e.getMessage() + ")";
         }
+    }
+
+    /**
+     * A gauge of the worker's Prometheus metrics now (say {@code mechanize_worker_pool_ready}), or
+     * empty when the worker serves none yet, or not that one.
+     */
+    public OptionalDouble gauge(String name) {
+        if (metricsUri == null) {
+            metricsUri = metricsUriFromLog();
+            if (metricsUri == null) {
+                return OptionalDouble.empty();
+            }
+        }
+        try {
+            var response = http.send(java.net.http.HttpRequest.newBuilder(metricsUri).timeout(Duration.ofSeconds(10))
+                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200 ? gaugeValue(response.body(), name) : OptionalDouble.empty();
+        } catch (IOException e) {
+            return OptionalDouble.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return OptionalDouble.empty();
+        }
+    }
+
+    private java.net.URI metricsUriFromLog() {
+        try {
+            var m = java.util.regex.Pattern.compile("metrics at (http://\\S+/metrics)").matcher(Files.readString(log));
+            return m.find() ? java.net.URI.create(m.group(1)) : null;
+        } catch (IOException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** The value of the unlabelled sample {@code name} in Prometheus text, or empty. */
+    static OptionalDouble gaugeValue(String prometheusText, String name) {
+        for (String line : prometheusText.split("\n")) {
+            if (line.startsWith(name + " ")) {
+                try {
+                    return OptionalDouble.of(Double.parseDouble(line.substring(name.length() + 1).trim().split(" ")[0]));
+                } catch (NumberFormatException e) {
+                    return OptionalDouble.empty();
+                }
+            }
+        }
+        return OptionalDouble.empty();
     }
 
     public long pid() {

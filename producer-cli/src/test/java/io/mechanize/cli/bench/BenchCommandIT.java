@@ -49,6 +49,8 @@ class BenchCommandIT {
         assertThat(j.get("snapshot_files").asInt()).isPositive();
         assertThat(j.get("workspace_open_failures_with_snapshot")).isEmpty();
         assertThat(j.get("runtime").asText()).isEqualTo("default");
+        // the pool is full when the worker says its containers are warm, not when they run
+        assertThat(j.get("pool_ready_seen_by").asText()).isEqualTo("worker_gauge");
         // one long command in each of the 4 workspaces: the containers' CPU while it ran, measured
         assertThat(j.get("long_command_containers_measured").asInt()).isEqualTo(4);
         assertQuantiles(j.get("long_command_container_cpu_ms_per_s"), "p50", "p95");

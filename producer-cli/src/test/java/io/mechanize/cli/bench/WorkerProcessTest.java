@@ -28,6 +28,18 @@ class WorkerProcessTest {
     }
 
     @Test
+    void aGaugeIsReadFromTheWorkersPrometheusText() {
+        String text = """
+                # TYPE mechanize_worker_pool_ready gauge
+                mechanize_worker_pool_ready_total 3.0
+                mechanize_worker_pool_ready 17.0
+                mechanize_worker_consumer_lag{partition="0"} 7.0
+                """;
+        assertThat(WorkerProcess.gaugeValue(text, "mechanize_worker_pool_ready")).hasValue(17.0);
+        assertThat(WorkerProcess.gaugeValue(text, "mechanize_worker_workspaces_active")).isEmpty();
+    }
+
+    @Test
     void aRunningWorkerPasses(@TempDir Path dir) throws Exception {
         Process process = new ProcessBuilder("sleep", "30").start();
         try {

@@ -214,6 +214,13 @@ class FleetProcessesIT {
             assertThat(System.nanoTime()).as("the worker filled its warm pool within 90 s").isLessThan(deadline);
             Thread.sleep(200);
         }
+        // its metrics count the pool's warm containers: started, their sessions up, none taken
+        double ready = 0;
+        while ((ready = poolReady(id)) < 1) {
+            assertThat(System.nanoTime()).as("the pool's gauge counted a warm container within 90 s").isLessThan(deadline);
+            Thread.sleep(200);
+        }
+        assertThat(ready).isLessThanOrEqualTo(containersOf(id).lines().count());
         Thread.sleep(1000);
         assertThat(worker.isAlive()).as("an open standard input keeps it running").isTrue();
 
@@ -224,6 +231,22 @@ class FleetProcessesIT {
         assertThat(containersOf(id)).as("its containers are gone").isEmpty();
         assertThat(Files.readString(Path.of("target", "fleet-it-logs", id + ".log")))
                 .contains("standard input closed").contains("worker " + id + " stopped");
+    }
+
+    /** The worker's {@code mechanize_worker_pool_ready} gauge, from the /metrics its log names; 0 before that. */
+    private static double poolReady(String workerId) throws Exception {
+        var port = java.util.regex.Pattern.compile("metrics at http://[^:]+:(\\d+)/metrics")
+                .matcher(Files.readString(Path.of("target", "fleet-it-logs", workerId + ".log")));
+        if (!port.find()) {
+            return 0;
+        }
+        try (var http = java.net.http.HttpClient.newHttpClient()) {
+            String text = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + port.group(1) + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            return text.lines().filter(l -> l.startsWith("mechanize_worker_pool_ready "))
+                    .mapToDouble(l -> Double.parseDouble(l.split(" ")[1])).findFirst().orElse(0);
+        }
     }
 
     private static String containersOf(String workerId) throws Exception {

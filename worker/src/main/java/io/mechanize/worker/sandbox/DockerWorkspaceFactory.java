@@ -128,7 +128,8 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
     }
 
     /** Containers ready in the warm pool now (0 when it is off). */
-    public int pooledContainers() {
+    @Override
+    public int warmContainers() {
         return pool == null ? 0 : pool.ready();
     }
 

@@ -28,6 +28,12 @@ public interface WorkspaceFactory extends AutoCloseable {
      */
     int removeOrphans(java.util.Set<String> liveWorkerIds, java.util.Set<String> workspacesInUse);
 
+    /**
+     * Containers started, warm and waiting for a workspace (a warm pool's ready ones): what a
+     * creation can take now without starting one; 0 for a factory without a pool.
+     */
+    int warmContainers();
+
     /** Removes every container this factory created and still holds. */
     @Override
     void close();

@@ -38,6 +38,11 @@ public final class FakeWorkspaceFactory implements WorkspaceFactory {
     }
 
     @Override
+    public int warmContainers() {
+        return 0;
+    }
+
+    @Override
     public int removeOrphans(Set<String> liveWorkerIds, Set<String> workspacesInUse) {
         return 0;
     }
