@@ -48,19 +48,20 @@ public final class LocalDocker implements WorkspaceFactory {
         DockerEngine engine = DockerEngine.fromEnvironment();
         var factory = new DockerWorkspaceFactory(engine, config.workerId(), labels, DockerWorkspace::new,
                 Clock.systemUTC(), config.poolSize(), config.helperIdleExit());
-        factory.prewarm(DEFAULT_WORKSPACE);
+        factory.prewarm(defaultWorkspace(config.poolRuntime()));
         return new LocalDocker(engine, factory);
     }
 
-    /** The default image, limits and policy: the warm pool keeps this key filled from the start. */
-    private static final CreateWorkspace DEFAULT_WORKSPACE = defaultWorkspace();
-
-    private static CreateWorkspace defaultWorkspace() {
+    /**
+     * The default image, limits and policy under {@code runtime} (null: the engine's default): the
+     * warm pool keeps this key filled from the start.
+     */
+    private static CreateWorkspace defaultWorkspace(String runtime) {
         io.mechanize.schemas.AvroTrust.trustContractClasses(); // builders deep-copy defaults
         return CreateWorkspace.newBuilder()
             .setTask(TaskSpec.newBuilder().setTaskId("warm-pool").build())
             .setLimits(ResourceLimits.newBuilder().build())
-            .setPolicy(SandboxPolicy.newBuilder().build())
+            .setPolicy(SandboxPolicy.newBuilder().setRuntime(runtime).build())
             .build();
     }
 

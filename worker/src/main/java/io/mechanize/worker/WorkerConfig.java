@@ -42,6 +42,9 @@ import java.util.function.Consumer;
  * @param helperIdleExit how long a workspace's resident helper (file, git and IDE actions) may
  *     wait for a request before it exits, giving its interpreter's memory back; the next file
  *     action starts another (default 2 minutes; zero: it never exits)
+ * @param poolRuntime the OCI runtime of the pool's key kept filled from the start (the default
+ *     image and limits): {@code runsc} for a fleet whose tasks run under gVisor; null (the default)
+ *     for the engine's default runtime
  */
 public record WorkerConfig(
         String bootstrapServers,
@@ -59,7 +62,8 @@ public record WorkerConfig(
         int metricsPort,
         Duration metricsInterval,
         int poolSize,
-        Duration helperIdleExit) {
+        Duration helperIdleExit,
+        String poolRuntime) {
 
     public static final String DEFAULT_GROUP_ID = "mechanize-workers";
     public static final int DEFAULT_PARTITIONS = 12;
@@ -112,6 +116,10 @@ public record WorkerConfig(
         if (helperIdleExit.isNegative()) {
             throw new IllegalArgumentException("helperIdleExit must be zero (never) or more, got " + helperIdleExit);
         }
+        if (poolRuntime != null && poolRuntime.isBlank()) {
+            throw new IllegalArgumentException("poolRuntime must name an OCI runtime or be null (the engine's default),"
+                    + " was blank");
+        }
         if (maxCommandBytes < 1024) {
             throw new IllegalArgumentException("maxCommandBytes must be at least 1024, got " + maxCommandBytes);
         }
@@ -124,7 +132,7 @@ public record WorkerConfig(
             Duration metricsInterval) {
         this(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions, replicationFactor, maxWorkspaces,
                 maxCommandBytes, shutdownGrace, idleTimeout, kafkaOverrides, metricsHost, metricsPort, metricsInterval,
-                DEFAULT_POOL_SIZE, DEFAULT_HELPER_IDLE_EXIT);
+                DEFAULT_POOL_SIZE, DEFAULT_HELPER_IDLE_EXIT, null);
     }
 
     /** A configuration with every default, for the given cluster. */
@@ -132,7 +140,7 @@ public record WorkerConfig(
         return new WorkerConfig(bootstrapServers, schemaRegistryUrl, WorkerIds.generate(), DEFAULT_GROUP_ID,
                 DEFAULT_PARTITIONS, (short) 0, DEFAULT_MAX_WORKSPACES, DEFAULT_MAX_COMMAND_BYTES,
                 DEFAULT_SHUTDOWN_GRACE, DEFAULT_IDLE_TIMEOUT, Map.of(), DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT,
-                DEFAULT_METRICS_INTERVAL, DEFAULT_POOL_SIZE, DEFAULT_HELPER_IDLE_EXIT);
+                DEFAULT_METRICS_INTERVAL, DEFAULT_POOL_SIZE, DEFAULT_HELPER_IDLE_EXIT, null);
     }
 
     /** A copy with some values changed: {@code config.with(b -> b.maxWorkspaces = 4)}. */
@@ -189,7 +197,8 @@ public record WorkerConfig(
                 + ", maxCommandBytes=" + maxCommandBytes + ", shutdownGrace=" + shutdownGrace + ", idleTimeout="
                 + idleTimeout + ", kafkaOverrides=" + io.mechanize.schemas.ClientProperties.redacted(kafkaOverrides)
                 + ", metricsHost=" + metricsHost + ", metricsPort=" + metricsPort + ", metricsInterval="
-                + metricsInterval + ", poolSize=" + poolSize + ", helperIdleExit=" + helperIdleExit + "]";
+                + metricsInterval + ", poolSize=" + poolSize + ", helperIdleExit=" + helperIdleExit + ", poolRuntime="
+                + poolRuntime + "]";
     }
 
     /** Keeps {@code size} warm containers per key (0: no pool). */
@@ -200,6 +209,11 @@ public record WorkerConfig(
     /** Lets a workspace's resident helper wait this long for a request before it exits (zero: for ever). */
     public WorkerConfig withHelperIdleExit(Duration idle) {
         return with(b -> b.helperIdleExit = idle);
+    }
+
+    /** Keeps the pool's default key filled under {@code runtime} (null: the engine's default). */
+    public WorkerConfig withPoolRuntime(String runtime) {
+        return with(b -> b.poolRuntime = runtime);
     }
 
     public boolean servesMetrics() {
@@ -228,6 +242,7 @@ public record WorkerConfig(
         public Duration metricsInterval;
         public int poolSize;
         public Duration helperIdleExit;
+        public String poolRuntime;
 
         Builder(WorkerConfig c) {
             bootstrapServers = c.bootstrapServers;
@@ -246,12 +261,13 @@ public record WorkerConfig(
             metricsInterval = c.metricsInterval;
             poolSize = c.poolSize;
             helperIdleExit = c.helperIdleExit;
+            poolRuntime = c.poolRuntime;
         }
 
         public WorkerConfig build() {
             return new WorkerConfig(bootstrapServers, schemaRegistryUrl, workerId, groupId, partitions,
                     replicationFactor, maxWorkspaces, maxCommandBytes, shutdownGrace, idleTimeout, kafkaOverrides,
-                    metricsHost, metricsPort, metricsInterval, poolSize, helperIdleExit);
+                    metricsHost, metricsPort, metricsInterval, poolSize, helperIdleExit, poolRuntime);
         }
     }
 }

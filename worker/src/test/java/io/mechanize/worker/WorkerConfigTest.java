@@ -20,6 +20,18 @@ class WorkerConfigTest {
     }
 
     @Test
+    void thePoolKeepsTheEnginesDefaultRuntimeUnlessToldOtherwise() {
+        WorkerConfig defaults = WorkerConfig.defaults("localhost:9092", "http://localhost:8081");
+        assertThat(defaults.poolRuntime()).isNull();
+        WorkerConfig gvisor = defaults.withPoolRuntime("runsc");
+        assertThat(gvisor.withPoolSize(3).poolRuntime()).as("kept through other changes").isEqualTo("runsc");
+        assertThat(gvisor.toString()).contains("poolRuntime=runsc");
+        assertThatThrownBy(() -> defaults.withPoolRuntime(" "))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("poolRuntime must name an OCI runtime");
+    }
+
+    @Test
     void aNegativeHelperIdleExitIsRefusedByName() {
         WorkerConfig defaults = WorkerConfig.defaults("127.0.0.1:9092", "http://127.0.0.1:8081");
         assertThatThrownBy(() -> defaults.withHelperIdleExit(Duration.ofSeconds(-1)))

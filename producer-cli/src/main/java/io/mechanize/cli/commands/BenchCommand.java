@@ -92,11 +92,15 @@ public final class BenchCommand implements Callable<Integer> {
                     figures = new BenchRunner(target, baselines, options, null, null, 0, System.err).run(base);
                 } else {
                     System.err.println("starting the embedded stack (Kafka broker, schema registry) and a worker process ...");
+                    List<String> workerArgs = new java.util.ArrayList<>(List.of("--group-id", tag, "--max-workspaces",
+                            Integer.toString(numConcurrent), "--pool-size", Integer.toString(pool)));
+                    if (runtime != null) {
+                        // the pool's key kept from the start is the bench's, not an unused one beside it
+                        workerArgs.addAll(List.of("--pool-runtime", runtime));
+                    }
                     try (EmbeddedStack stack = EmbeddedStack.start(null, 0, 0);
                             WorkerProcess worker = WorkerProcess.start(stack.cluster(),
-                                    List.of(workerJvmOptions.trim().split("\\s+")),
-                                    List.of("--group-id", tag, "--max-workspaces", Integer.toString(numConcurrent),
-                                            "--pool-size", Integer.toString(pool)))) {
+                                    List.of(workerJvmOptions.trim().split("\\s+")), workerArgs)) {
                         System.err.println("worker process " + worker.pid() + ", log " + worker.log());
                         worker.awaitConsuming(stack.cluster(), tag, Duration.ofMinutes(2));
                         Map<String, String> pooled = Map.of(WarmPool.LABEL_POOL, "true", LocalDocker.LABEL_GROUP, tag);

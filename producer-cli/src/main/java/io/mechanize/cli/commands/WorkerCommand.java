@@ -74,6 +74,11 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "used in the last 10 minutes); 0: none. Default: ${DEFAULT-VALUE}.")
     int poolSize;
 
+    @Option(names = "--pool-runtime", paramLabel = "RUNTIME",
+            description = "OCI runtime of the warm containers kept from the start (runsc for a fleet whose task "
+                    + "specs ask for gVisor). Default: the engine's default runtime.")
+    String poolRuntime;
+
     @Option(names = "--helper-idle-exit", defaultValue = "2m", paramLabel = "DURATION",
             description = "A workspace's resident helper (file, git and IDE actions) exits after this long without a "
                     + "request, giving back its interpreter's memory; the next file action starts another "
@@ -95,7 +100,7 @@ public final class WorkerCommand implements Callable<Integer> {
                 maxWorkspaces, maxCommandBytes, Durations.parse(shutdownGrace, spec),
                 Durations.parse(idleTimeout, spec), target.kafkaOverrides(), metricsHost, metricsPort,
                 Durations.parse(metricsInterval, spec)).withPoolSize(poolSize)
-                .withHelperIdleExit(Durations.parse(helperIdleExit, spec));
+                .withHelperIdleExit(Durations.parse(helperIdleExit, spec)).withPoolRuntime(poolRuntime);
         Worker worker = Worker.start(config, LocalDocker.forWorker(config, Map.of()));
         Thread hook = new Thread(worker::close, "mechanize-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -71,6 +71,9 @@ class BenchCommandIT {
         assertThat(j.get("runtime").asText()).isEqualTo("runsc");
         assertThat(j.get("workspace_runtimes").get("runsc").asInt()).isEqualTo(2);
         assertThat(j.get("workspace_runtimes").size()).isEqualTo(1);
+        // the worker kept its pool under gVisor from the start (--pool-runtime), and the bench waited
+        // for it to be warm: both creations at once came from it
+        assertThat(j.get("workspace_ready_from_pool_fraction").asDouble()).isEqualTo(1.0);
         for (String positive : new String[] {"throughput_sims_per_s", "raw_container_churn_per_s",
                 "throughput_vs_raw_churn", "action_overhead_vs_docker_exec"}) {
             assertThat(j.get(positive).asDouble()).as(positive).isPositive();
