@@ -543,7 +543,7 @@ public final class BenchRunner {
             return;
         }
         poolFullAt(Duration.ofMillis(200));
-        if (worker == null || worker.gauge(POOL_READY).isEmpty()) {
+        if (!poolReadyFromGauge) {
             Thread.sleep(1000); // running is not yet warm: the last ones started still start their sessions
         }
     }
