@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * The final diff, taken by GNU diff in the evaluation's exec ({@code final-diff.sh}), which then
  * becomes the first COMMAND criterion. Until 2026-11-26 the helper took it in python: about 20 ms
  * of CPU in the container for the interpreter and its imports, about a tenth of a simulation's
- * throughput in the bench (PERFORMANCE.md). GNU diff's headers name the two trees; they are
+ * throughput in the bench (docs/performance-history.md). GNU diff's headers name the two trees; they are
  * rewritten to the {@code a/} and {@code b/} form that {@code patch -p1} and {@code git apply}
  * take, with {@code /dev/null} for a file on one side only, as the helper wrote them.
  */
