@@ -17,7 +17,8 @@ import java.util.Map;
  * A long-lived process in a container (one {@code docker exec -i}, or the container's own main
  * process through an attach): requests go to its stdin, its stdout and stderr frames go to a
  * {@link Listener}, kept apart. The shell sessions are such processes; one
- * exec (or none) at start, none per command.
+ * exec (or none) at start, none per command. On an engine reached over its unix socket the
+ * stream is the worker's own ({@link EngineSocket}: two virtual threads); otherwise docker-java's.
  */
 final class AttachedProcess implements DriverProcess {
     /**
@@ -25,9 +26,11 @@ final class AttachedProcess implements DriverProcess {
      * exited (see {@link ContainerSpec#MAIN_SUPERVISOR}); it then sleeps, keeping the container.
      */
     static final String MAIN_ENDED = "\036mz-main-session-ended\036";
+    /** How long the engine may take to start a session's exec and upgrade its stream. */
+    private static final Duration EXEC_START_TIMEOUT = Duration.ofSeconds(30);
     private static final byte[] MAIN_ENDED_BYTES = MAIN_ENDED.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
-    /** Where the process's output goes; called on the engine client's thread. */
+    /** Where the process's output goes; called on the thread that reads its stream. */
     interface Listener {
         void stdout(byte[] bytes);
 
@@ -42,6 +45,9 @@ final class AttachedProcess implements DriverProcess {
     private final String execId;
     private final QueueInputStream stdin = new QueueInputStream();
     private final ResultCallback.Adapter<Frame> callback;
+    /** The main process's stream when the worker attached over the engine's socket itself; else null. */
+    private volatile EngineSocket.Stream stream;
+    private final Listener listener;
     private volatile boolean ended;
     /** For the main process: the tail of stdout seen so far, where a split end marker begins. */
     private byte[] stdoutTail = new byte[0];
@@ -49,6 +55,7 @@ final class AttachedProcess implements DriverProcess {
     private AttachedProcess(DockerClient client, String execId, Listener listener) {
         this.client = client;
         this.execId = execId;
+        this.listener = listener;
         this.callback = new ResultCallback.Adapter<>() {
             @Override
             public void onNext(Frame frame) {
@@ -57,34 +64,68 @@ final class AttachedProcess implements DriverProcess {
                     return;
                 }
                 switch (frame.getStreamType()) {
-                    case STDERR -> listener.stderr(payload);
-                    case STDOUT, RAW -> {
-                        listener.stdout(payload);
-                        if (execId == null && sawMainEnded(payload)) {
-                            ended = true;
-                            listener.ended("its shell exited");
-                        }
-                    }
+                    case STDERR -> stderr(payload);
+                    case STDOUT, RAW -> stdout(payload);
                     case STDIN -> { } // never sent back by the engine
                 }
             }
 
             @Override
             public void onError(Throwable throwable) {
-                ended = true;
-                listener.ended("its stream failed: " + throwable.getMessage());
+                end("its stream failed: " + throwable.getMessage());
             }
 
             @Override
             public void onComplete() {
-                ended = true;
-                listener.ended("it exited");
+                end("it exited");
             }
         };
     }
 
-    static AttachedProcess start(DockerClient client, String containerId, List<String> argv, Map<String, String> env,
-            Listener listener) throws WorkspaceException {
+    private void stdout(byte[] payload) {
+        listener.stdout(payload);
+        if (execId == null && sawMainEnded(payload)) {
+            end("its shell exited");
+        }
+    }
+
+    private void stderr(byte[] payload) {
+        listener.stderr(payload);
+    }
+
+    private void end(String why) {
+        ended = true;
+        listener.ended(why);
+    }
+
+    /** The output of a stream attached over the engine's socket ({@link EngineSocket}). */
+    private EngineSocket.Output output() {
+        return new EngineSocket.Output() {
+            @Override
+            public void stdout(byte[] bytes) {
+                AttachedProcess.this.stdout(bytes);
+            }
+
+            @Override
+            public void stderr(byte[] bytes) {
+                AttachedProcess.this.stderr(bytes);
+            }
+
+            @Override
+            public void ended(String why) {
+                end(why);
+            }
+        };
+    }
+
+    /**
+     * Starts {@code argv} by exec in the container, its stdin, stdout and stderr attached.
+     *
+     * @param socket the engine's unix socket, to stream the exec without docker-java's two platform
+     *     threads ({@link EngineSocket}); null: through docker-java (an engine over TCP or TLS)
+     */
+    static AttachedProcess start(DockerClient client, EngineSocket socket, String containerId, List<String> argv,
+            Map<String, String> env, Listener listener) throws WorkspaceException {
         requireNonNull(listener, "listener is null");
         try {
             String execId = client.execCreateCmd(containerId)
@@ -100,6 +141,10 @@ final class AttachedProcess implements DriverProcess {
                     .exec()
                     .getId();
             AttachedProcess process = new AttachedProcess(client, execId, listener);
+            if (socket != null) {
+                process.stream = socket.startExec(execId, process.stdin, process.output(), EXEC_START_TIMEOUT);
+                return process;
+            }
             client.execStartCmd(execId).withStdIn(process.stdin).exec(process.callback);
             return process;
         } catch (DockerException e) {
@@ -111,11 +156,18 @@ final class AttachedProcess implements DriverProcess {
     /**
      * Attaches to the container's main process, which must be the session supervisor, before the
      * container starts (so nothing it prints is missed); the caller starts the container after.
+     *
+     * @param socket the engine's unix socket, to attach without docker-java's two platform threads
+     *     per stream; null: through docker-java (an engine over TCP or TLS)
      */
-    static AttachedProcess attachMain(DockerClient client, String containerId, Duration timeout, Listener listener)
-            throws WorkspaceException {
+    static AttachedProcess attachMain(DockerClient client, EngineSocket socket, String containerId, Duration timeout,
+            Listener listener) throws WorkspaceException {
         requireNonNull(listener, "listener is null");
         AttachedProcess process = new AttachedProcess(client, null, listener);
+        if (socket != null) {
+            process.stream = socket.attach(containerId, process.stdin, process.output(), timeout);
+            return process;
+        }
         try {
             client.attachContainerCmd(containerId)
                     .withStdIn(process.stdin)
@@ -193,6 +245,11 @@ final class AttachedProcess implements DriverProcess {
     @Override
     public void close() {
         stdin.close();
+        EngineSocket.Stream attached = stream;
+        if (attached != null) {
+            attached.close();
+            return;
+        }
         try {
             callback.close();
         } catch (IOException e) {

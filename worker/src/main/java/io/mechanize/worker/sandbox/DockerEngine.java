@@ -40,12 +40,16 @@ public final class DockerEngine implements AutoCloseable {
     private final DockerHttpClient http;
     private final String engineVersion;
     private final String apiVersion;
+    /** The engine's unix socket for attached streams, or null (TCP, TLS): {@link EngineSocket}. */
+    private final EngineSocket socket;
 
-    private DockerEngine(DockerClient client, DockerHttpClient http, String engineVersion, String apiVersion) {
+    private DockerEngine(DockerClient client, DockerHttpClient http, String engineVersion, String apiVersion,
+            EngineSocket socket) {
         this.client = client;
         this.http = http;
         this.engineVersion = engineVersion;
         this.apiVersion = apiVersion;
+        this.socket = socket;
     }
 
     /** Connects to {@code DOCKER_HOST} (default {@value #DEFAULT_DOCKER_HOST}). */
@@ -72,7 +76,7 @@ public final class DockerEngine implements AutoCloseable {
         DockerEngine engine = build(dockerHost, RemoteApiVersion.parseConfig(apiVersion));
         Version version = engine.client.versionCmd().exec();
         log.info("Docker engine {} at {}, speaking API {}", version.getVersion(), dockerHost, apiVersion);
-        return new DockerEngine(engine.client, engine.http, version.getVersion(), apiVersion);
+        return new DockerEngine(engine.client, engine.http, version.getVersion(), apiVersion, engine.socket);
     }
 
     private static DockerEngine build(String dockerHost, RemoteApiVersion apiVersion) {
@@ -89,7 +93,8 @@ public final class DockerEngine implements AutoCloseable {
                 transport(config, MAX_CONTROL_CONNECTIONS).responseTimeout(answerTimeout).build(),
                 transport(config, MAX_CONNECTIONS).build(),
                 answerTimeout);
-        return new DockerEngine(DockerClientImpl.getInstance(config, http), http, "?", apiVersion.getVersion());
+        return new DockerEngine(DockerClientImpl.getInstance(config, http), http, "?", apiVersion.getVersion(),
+                EngineSocket.forHost(dockerHost, apiVersion.getVersion()));
     }
 
     private static ZerodepDockerHttpClient.Builder transport(DockerClientConfig config, int maxConnections) {
@@ -102,6 +107,11 @@ public final class DockerEngine implements AutoCloseable {
 
     DockerClient client() {
         return client;
+    }
+
+    /** The engine's unix socket for attached streams; null when the engine is reached over TCP or TLS. */
+    EngineSocket socket() {
+        return socket;
     }
 
     private volatile String loopbackHosts;

@@ -53,16 +53,20 @@ final class DockerSandboxContainer implements SandboxContainer {
     private volatile boolean untouched;
     /** The container's own network, removed after the container. */
     private final WorkspaceNetworks.Lease network;
+    /** Where the main session is attached without docker-java ({@link EngineSocket}); null: through it. */
+    private final EngineSocket socket;
 
     DockerSandboxContainer(DockerClient client, String id, Clock clock) {
-        this(client, id, clock, WorkspaceNetworks.Lease.NONE);
+        this(client, id, clock, WorkspaceNetworks.Lease.NONE, null);
     }
 
-    DockerSandboxContainer(DockerClient client, String id, Clock clock, WorkspaceNetworks.Lease network) {
+    DockerSandboxContainer(DockerClient client, String id, Clock clock, WorkspaceNetworks.Lease network,
+            EngineSocket socket) {
         this.client = requireNonNull(client, "client is null");
         this.id = requireNonNull(id, "id is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.network = requireNonNull(network, "network is null");
+        this.socket = socket;
     }
 
     @Override
@@ -170,7 +174,7 @@ final class DockerSandboxContainer implements SandboxContainer {
     private ShellSession startSession(String name) throws WorkspaceException {
         ShellSession session;
         try {
-            session = ShellSession.start(client, id, name, clock);
+            session = ShellSession.start(client, socket, id, name, clock);
         } catch (WorkspaceException e) {
             Optional<String> death = diagnose();
             if (death.isPresent()) {
@@ -188,7 +192,7 @@ final class DockerSandboxContainer implements SandboxContainer {
      * supervisor ({@link ContainerSpec#applyToWithSession}); called before the container starts.
      */
     void attachMainSession() throws WorkspaceException {
-        sessions.put(DEFAULT_SESSION, ShellSession.attachMain(client, id, DEFAULT_SESSION, clock));
+        sessions.put(DEFAULT_SESSION, ShellSession.attachMain(client, socket, id, DEFAULT_SESSION, clock));
         untouched = true;
     }
 

@@ -236,7 +236,7 @@ public final class DockerWorkspaceFactory implements WorkspaceFactory {
         } catch (DockerException e) {
             throw new WorkspaceException("create", "creating a container from " + spec.image() + " failed: " + e.getMessage(), e);
         }
-        DockerSandboxContainer container = new DockerSandboxContainer(client, id, clock, network);
+        DockerSandboxContainer container = new DockerSandboxContainer(client, id, clock, network, engine.socket());
         held.put(id, container);
         try {
             // the default session's driver is the container's main process: attached to before it

@@ -54,9 +54,10 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
         this.clock = clock;
     }
 
-    static ShellSession start(DockerClient client, String containerId, String name, Clock clock) throws WorkspaceException {
+    static ShellSession start(DockerClient client, EngineSocket socket, String containerId, String name, Clock clock)
+            throws WorkspaceException {
         ShellSession session = new ShellSession(name, clock);
-        session.process = AttachedProcess.start(client, containerId,
+        session.process = AttachedProcess.start(client, socket, containerId,
                 List.of("bash", "--noprofile", "--norc", "-c", "eval \"$MZ_DRIVER\"", "mz-session", STATE_ROOT + name),
                 Map.of("MZ_DRIVER", Scripts.OBSERVE + Scripts.SHELL_DRIVER, "MZ_COMMAND", Scripts.SHELL_COMMAND), session);
         return session;
@@ -66,10 +67,10 @@ final class ShellSession implements AttachedProcess.Listener, AutoCloseable {
      * The session whose driver is the container's main process ({@link ContainerSpec#MAIN_SUPERVISOR}),
      * attached to before the container starts.
      */
-    static ShellSession attachMain(DockerClient client, String containerId, String name, Clock clock)
+    static ShellSession attachMain(DockerClient client, EngineSocket socket, String containerId, String name, Clock clock)
             throws WorkspaceException {
         ShellSession session = new ShellSession(name, clock);
-        session.process = AttachedProcess.attachMain(client, containerId, ATTACH_TIMEOUT, session);
+        session.process = AttachedProcess.attachMain(client, socket, containerId, ATTACH_TIMEOUT, session);
         return session;
     }
 

@@ -287,6 +287,29 @@ class DockerWorkspaceIT {
     }
 
     @Test
+    void openSessionsHoldNoPlatformThreadOfTheirOwn() throws Exception {
+        // every workspace (and every warm container) keeps its session attached for its whole
+        // life; through docker-java each attach held two platform threads, its reader and its
+        // stdin pump, which at 500 workspaces was 1 000 threads (EngineSocket)
+        assertThat(engine.socket()).as("the engine is reached over its unix socket").isNotNull();
+        int before = Thread.getAllStackTraces().size();
+        List<Workspace> opened = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 6; i++) {
+                Workspace w = factory.create(ref("threads-" + i), createCommand(null));
+                opened.add(w);
+                ActionResult echo = ws(w, "echo session-" + i);
+                assertThat(echo.getOutput()).isEqualTo("session-" + i + "\n");
+            }
+            assertThat(Thread.getAllStackTraces().size() - before).isLessThan(6);
+        } finally {
+            for (Workspace w : opened) {
+                w.close();
+            }
+        }
+    }
+
+    @Test
     void closeRemovesTheContainer() throws Exception {
         int before = factory.heldContainers();
         Workspace other = factory.create(ref("to-close"), createCommand(null));
