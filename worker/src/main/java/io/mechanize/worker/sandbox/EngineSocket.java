@@ -234,6 +234,12 @@ final class EngineSocket {
 
     /** An attached stream: its socket, its reader and its stdin pump. */
     static final class Stream implements AutoCloseable {
+        /**
+         * The reader's buffer, held for the stream's life (a frame larger than it is read
+         * straight into its payload): small, because a worker holds a stream per workspace and
+         * per warm container.
+         */
+        private static final int READ_BUFFER_BYTES = 4096;
         private final SocketChannel channel;
         private final Output output;
         private final QueueInputStream stdin;
@@ -264,7 +270,7 @@ final class EngineSocket {
             };
             InputStream in = new SequenceInputStream(new ByteArrayInputStream(leftover), socketInput);
             try {
-                end(Frames.copy(new DataInputStream(new BufferedInputStream(in, 64 * 1024)), output));
+                end(Frames.copy(new DataInputStream(new BufferedInputStream(in, READ_BUFFER_BYTES)), output));
             } catch (IOException e) {
                 end(closed ? "its stream was closed" : "its stream failed: " + e);
             } finally {
@@ -275,17 +281,16 @@ final class EngineSocket {
 
         /** Writes what the session sends to the process's stdin, until it ends or the stream does. */
         void pump() {
-            byte[] buffer = new byte[16 * 1024];
+            // no buffer of its own: a thousand idle streams would hold a thousand
             try {
-                int n;
-                while ((n = stdin.read(buffer, 0, buffer.length)) >= 0) {
-                    ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
-                    while (bytes.hasRemaining()) {
-                        channel.write(bytes);
-                    }
+                byte[] chunk;
+                while ((chunk = stdin.next()) != null) {
+                    write(channel, chunk);
                 }
             } catch (IOException e) {
                 // the stream is gone; its reader reports how
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
 

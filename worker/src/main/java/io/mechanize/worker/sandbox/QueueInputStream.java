@@ -51,6 +51,28 @@ final class QueueInputStream extends InputStream {
         return n;
     }
 
+    /**
+     * The next bytes offered (what is left of a chunk a read began, else the next chunk),
+     * waiting for them; null once closed. For a single reader that writes them on as they come,
+     * with no buffer of its own.
+     */
+    synchronized byte[] next() throws InterruptedException {
+        if (!ended && position < current.length) {
+            byte[] rest = java.util.Arrays.copyOfRange(current, position, current.length);
+            position = current.length;
+            return rest;
+        }
+        while (!ended) {
+            current = queue.take();
+            position = current.length;
+            ended = current == EOF;
+            if (!ended && current.length > 0) {
+                return current;
+            }
+        }
+        return null;
+    }
+
     @Override
     public void close() {
         queue.add(EOF);
