@@ -263,8 +263,8 @@ final class EngineSocket {
 
                 @Override
                 public int read(byte[] bytes, int offset, int length) throws IOException {
-                    // the channel itself, not Channels.newInputStream: that one holds the channel's
-                    // blocking lock while it waits, and the pump's writes would wait for output
+                    // the channel itself, not a stream from Channels: reads and the pump's writes
+                    // must not wait on one lock
                     return length == 0 ? 0 : channel.read(ByteBuffer.wrap(bytes, offset, length));
                 }
             };
