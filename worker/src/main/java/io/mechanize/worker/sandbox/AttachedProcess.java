@@ -149,7 +149,7 @@ final class AttachedProcess implements DriverProcess {
             return process;
         } catch (DockerException e) {
             throw new WorkspaceException("action", "starting " + argv.getFirst() + " in container "
-                    + containerId.substring(0, Math.min(12, containerId.length())) + " failed: " + e.getMessage(), e);
+                    + DockerEngine.shortId(containerId) + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -178,23 +178,20 @@ final class AttachedProcess implements DriverProcess {
                     .exec(process.callback);
             if (!process.callback.awaitStarted(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
                 process.close();
-                throw new WorkspaceException("create", "attaching to container " + shortId(containerId)
+                throw new WorkspaceException("create", "attaching to container " + DockerEngine.shortId(containerId)
                         + " did not complete within " + timeout.toMillis() + " ms");
             }
             return process;
         } catch (DockerException e) {
             process.close();
-            throw new WorkspaceException("create", "attaching to container " + shortId(containerId) + " failed: "
-                    + e.getMessage(), e);
+            throw new WorkspaceException("create", "attaching to container " + DockerEngine.shortId(containerId)
+                    + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.close();
-            throw new WorkspaceException("create", "interrupted while attaching to container " + shortId(containerId), e);
+            throw new WorkspaceException("create", "interrupted while attaching to container "
+                    + DockerEngine.shortId(containerId), e);
         }
-    }
-
-    private static String shortId(String containerId) {
-        return containerId.substring(0, Math.min(12, containerId.length()));
     }
 
     /** Looks for the end marker in stdout, also when the engine split it over two frames. */

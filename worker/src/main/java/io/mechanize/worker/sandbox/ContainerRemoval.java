@@ -67,7 +67,7 @@ final class ContainerRemoval {
         // wedged engine does not collect one hung request and connection per sweep
         CompletableFuture<Void> removal = inFlight.computeIfAbsent(id, k -> {
             CompletableFuture<Void> request = new CompletableFuture<>();
-            Thread.ofVirtual().name("mechanize-remove-" + id.substring(0, Math.min(12, id.length()))).start(() -> {
+            Thread.ofVirtual().name("mechanize-remove-" + DockerEngine.shortId(id)).start(() -> {
                 try {
                     client.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
                     request.complete(null);

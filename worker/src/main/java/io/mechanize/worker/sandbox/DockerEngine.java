@@ -109,6 +109,11 @@ public final class DockerEngine implements AutoCloseable {
         return client;
     }
 
+    /** The first 12 characters of a container's or exec's id, as the engine's own tools show it. */
+    static String shortId(String id) {
+        return id.substring(0, Math.min(12, id.length()));
+    }
+
     /** The engine's unix socket for attached streams; null when the engine is reached over TCP or TLS. */
     EngineSocket socket() {
         return socket;

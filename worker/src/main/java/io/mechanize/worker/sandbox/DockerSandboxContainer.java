@@ -317,7 +317,7 @@ final class DockerSandboxContainer implements SandboxContainer {
     }
 
     private String shortId() {
-        return id.length() > 12 ? id.substring(0, 12) : id;
+        return DockerEngine.shortId(id);
     }
 
     private static void closeQuietly(OutputCollector callback) {

@@ -93,7 +93,8 @@ final class EngineSocket {
     Stream attach(String containerId, QueueInputStream stdin, Output output, Duration timeout) throws WorkspaceException {
         requireNonNull(containerId, "containerId is null");
         return open("/containers/" + containerId + "/attach?stream=1&stdin=1&stdout=1&stderr=1&logs=0", "text/plain",
-                new byte[0], "create", "attaching to container " + shortId(containerId), stdin, output, timeout);
+                new byte[0], "create", "attaching to container " + DockerEngine.shortId(containerId), stdin, output,
+                timeout);
     }
 
     /**
@@ -104,7 +105,7 @@ final class EngineSocket {
         requireNonNull(execId, "execId is null");
         return open("/exec/" + execId + "/start", "application/json",
                 "{\"Detach\":false,\"Tty\":false}".getBytes(StandardCharsets.US_ASCII),
-                "action", "starting exec " + shortId(execId), stdin, output, timeout);
+                "action", "starting exec " + DockerEngine.shortId(execId), stdin, output, timeout);
     }
 
     /**
@@ -226,10 +227,6 @@ final class EngineSocket {
         } catch (IOException e) {
             // closing a socket that failed: nothing more to do
         }
-    }
-
-    private static String shortId(String containerId) {
-        return containerId.substring(0, Math.min(12, containerId.length()));
     }
 
     /** An attached stream: its socket, its reader and its stdin pump. */
