@@ -142,7 +142,7 @@ final class AttachedProcess implements DriverProcess {
                     .getId();
             AttachedProcess process = new AttachedProcess(client, execId, listener);
             if (socket != null) {
-                process.stream = socket.startExec(execId, process.stdin, process.output(), EXEC_START_TIMEOUT);
+                process.stream = socket.startExec(execId, process.stdin, process.output(), EXEC_START_TIMEOUT, false);
                 return process;
             }
             client.execStartCmd(execId).withStdIn(process.stdin).exec(process.callback);

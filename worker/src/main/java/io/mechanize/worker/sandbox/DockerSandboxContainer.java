@@ -25,12 +25,17 @@ import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A {@link SandboxContainer} backed by a Docker container; commands run via exec. */
+/**
+ * A {@link SandboxContainer} backed by a Docker container: actions through its shell sessions,
+ * other commands (the evaluation's) via exec.
+ */
 final class DockerSandboxContainer implements SandboxContainer {
     private static final Logger log = LoggerFactory.getLogger(DockerSandboxContainer.class);
     /** How long the output may keep flowing after a timeout kill before the stream is cut. */
     private static final Duration DRAIN_AFTER_KILL = Duration.ofSeconds(2);
     private static final Duration KILL_TIMEOUT = Duration.ofSeconds(5);
+    /** What the engine may take to start an exec's stream before the exec is given up on. */
+    private static final Duration EXEC_START_TIMEOUT = Duration.ofSeconds(30);
     /** The engine may report an exec's exit code a moment after its streams close. */
     private static final int EXIT_CODE_POLLS = 200;
     /** Shells report death by signal N as 128 + N. */
@@ -100,10 +105,8 @@ final class DockerSandboxContainer implements SandboxContainer {
                     .withAttachStderr(true)
                     .exec()
                     .getId();
-            client.execStartCmd(execId)
-                    .withStdIn(stdin == null ? null : new ByteArrayInputStream(stdin))
-                    .exec(output);
-        } catch (DockerException e) {
+            startExec(execId, stdin, output);
+        } catch (DockerException | WorkspaceException e) {
             throw failure("exec of " + argv.getFirst() + " failed", e);
         }
         boolean timedOut = !await(output, timeout);
@@ -242,15 +245,34 @@ final class DockerSandboxContainer implements SandboxContainer {
                     .withAttachStderr(true)
                     .exec()
                     .getId();
-            client.execStartCmd(killId).exec(ignored);
+            startExec(killId, null, ignored);
             if (!await(ignored, KILL_TIMEOUT)) {
                 log.warn("container {}: the timeout kill did not finish within {}", shortId(), KILL_TIMEOUT);
             }
-        } catch (DockerException e) {
+        } catch (DockerException | WorkspaceException e) {
             throw failure("killing a timed-out command failed", e);
         } finally {
             closeQuietly(ignored);
         }
+    }
+
+    /**
+     * Starts a created exec with its output going to {@code output} and {@code stdin} (or nothing)
+     * written to it, over the engine's socket when the worker has it (no platform thread of
+     * docker-java's for the exec), else through docker-java.
+     */
+    private void startExec(String execId, byte[] stdin, OutputCollector output) throws WorkspaceException {
+        if (socket == null) {
+            client.execStartCmd(execId).withStdIn(stdin == null ? null : new ByteArrayInputStream(stdin)).exec(output);
+            return;
+        }
+        QueueInputStream input = new QueueInputStream();
+        if (stdin != null) {
+            input.offer(stdin);
+        }
+        input.close();
+        // the stream may already have ended (a short command): its collector is complete then
+        output.onStart(socket.startExec(execId, input, output.engineOutput(), EXEC_START_TIMEOUT, stdin != null));
     }
 
     private Integer exitCode(String execId) throws WorkspaceException {

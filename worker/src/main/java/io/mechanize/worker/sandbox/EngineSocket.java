@@ -34,8 +34,9 @@ import java.util.regex.Pattern;
  * what the session sends. Through docker-java every attached stream holds two platform threads
  * for its whole life (its reader and its stdin pump), and every workspace and every warm
  * container keeps one: about 400 threads at 100 workspaces and 1 300 at 500, a sixth of the
- * worker's memory. Over TCP or TLS ({@link #forHost} gives null) the worker attaches through
- * docker-java as before.
+ * worker's memory. The evaluation's execs are streamed the same way, so that none of them starts
+ * platform threads either. Over TCP or TLS ({@link #forHost} gives null) the worker attaches and
+ * streams execs through docker-java as before.
  */
 final class EngineSocket {
     /** What an attach's upgrade answer may take at most before the stream is given up on. */
@@ -94,18 +95,23 @@ final class EngineSocket {
         requireNonNull(containerId, "containerId is null");
         return open("/containers/" + containerId + "/attach?stream=1&stdin=1&stdout=1&stderr=1&logs=0", "text/plain",
                 new byte[0], "create", "attaching to container " + DockerEngine.shortId(containerId), stdin, output,
-                timeout);
+                timeout, false);
     }
 
     /**
-     * Starts exec {@code execId} (created with stdin, stdout and stderr attached) and streams it
-     * as {@link #attach} does.
+     * Starts exec {@code execId} (created with stdout and stderr attached, and stdin when it is to
+     * be written) and streams it as {@link #attach} does.
+     *
+     * @param endInput whether the process's stdin ends when {@code stdin} does (the connection's
+     *     write side is shut, as {@code docker exec -i} does at the end of its input); a session's
+     *     stdin does not end while it lives
      */
-    Stream startExec(String execId, QueueInputStream stdin, Output output, Duration timeout) throws WorkspaceException {
+    Stream startExec(String execId, QueueInputStream stdin, Output output, Duration timeout, boolean endInput)
+            throws WorkspaceException {
         requireNonNull(execId, "execId is null");
         return open("/exec/" + execId + "/start", "application/json",
                 "{\"Detach\":false,\"Tty\":false}".getBytes(StandardCharsets.US_ASCII),
-                "action", "starting exec " + DockerEngine.shortId(execId), stdin, output, timeout);
+                "action", "starting exec " + DockerEngine.shortId(execId), stdin, output, timeout, endInput);
     }
 
     /**
@@ -113,7 +119,7 @@ final class EngineSocket {
      * @param what what it is, for its errors ("attaching to container ...")
      */
     private Stream open(String path, String contentType, byte[] body, String stage, String what, QueueInputStream stdin,
-            Output output, Duration timeout) throws WorkspaceException {
+            Output output, Duration timeout, boolean endInput) throws WorkspaceException {
         SocketChannel channel;
         try {
             channel = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -148,7 +154,7 @@ final class EngineSocket {
             closeQuietly(channel);
             throw new WorkspaceException(stage, "interrupted while " + what, e);
         }
-        Stream stream = new Stream(channel, output, stdin);
+        Stream stream = new Stream(channel, output, stdin, endInput);
         Thread.ofVirtual().name("mz-stream-out").start(() -> stream.read(leftover));
         Thread.ofVirtual().name("mz-stream-in").start(stream::pump);
         return stream;
@@ -230,7 +236,7 @@ final class EngineSocket {
     }
 
     /** An attached stream: its socket, its reader and its stdin pump. */
-    static final class Stream implements AutoCloseable {
+    static final class Stream implements java.io.Closeable {
         /**
          * The reader's buffer, held for the stream's life (a frame larger than it is read
          * straight into its payload): small, because a worker holds a stream per workspace and
@@ -240,13 +246,16 @@ final class EngineSocket {
         private final SocketChannel channel;
         private final Output output;
         private final QueueInputStream stdin;
+        /** Shut the connection's write side when stdin ends: the process's stdin then ends too. */
+        private final boolean endInput;
         private final AtomicBoolean ended = new AtomicBoolean();
         private volatile boolean closed;
 
-        Stream(SocketChannel channel, Output output, QueueInputStream stdin) {
+        Stream(SocketChannel channel, Output output, QueueInputStream stdin, boolean endInput) {
             this.channel = channel;
             this.output = requireNonNull(output, "output is null");
             this.stdin = requireNonNull(stdin, "stdin is null");
+            this.endInput = endInput;
         }
 
         /** Reads the stream's frames into the output until it ends. */
@@ -283,6 +292,9 @@ final class EngineSocket {
                 byte[] chunk;
                 while ((chunk = stdin.next()) != null) {
                     write(channel, chunk);
+                }
+                if (endInput) {
+                    channel.shutdownOutput();
                 }
             } catch (IOException e) {
                 // the stream is gone; its reader reports how

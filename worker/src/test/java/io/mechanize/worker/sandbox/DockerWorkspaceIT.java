@@ -310,6 +310,25 @@ class DockerWorkspaceIT {
     }
 
     @Test
+    void evaluationsStartNoPlatformThread() throws Exception {
+        // an evaluation runs its criteria by exec; through docker-java each exec's stream started
+        // a platform thread of its own, now it is streamed over the engine's socket (EngineSocket)
+        assertThat(engine.socket()).as("the engine is reached over its unix socket").isNotNull();
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        ws.evaluate(List.of(criterion("warm-up", "true")));
+        long before = threads.getTotalStartedThreadCount();
+        for (int i = 0; i < 8; i++) {
+            EvaluationMetrics metrics = ws.evaluate(List.of(
+                    criterion("reads", "printf 'a\\nb\\n' | grep -c b"),
+                    criterion("second", "echo round-" + i + "; exit " + (i % 2))));
+            assertThat(metrics.getCriteriaResults().get(0).getPassed()).isTrue();
+            assertThat(metrics.getCriteriaResults().get(1).getPassed()).isEqualTo(i % 2 == 0);
+            assertThat(metrics.getCriteriaResults().get(1).getDetail()).contains("round-" + i);
+        }
+        assertThat(threads.getTotalStartedThreadCount() - before).isLessThan(4);
+    }
+
+    @Test
     void closeRemovesTheContainer() throws Exception {
         int before = factory.heldContainers();
         Workspace other = factory.create(ref("to-close"), createCommand(null));

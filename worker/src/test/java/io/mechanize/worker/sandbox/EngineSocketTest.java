@@ -167,13 +167,74 @@ class EngineSocketTest {
             }
         });
         Seen seen = new Seen();
-        new EngineSocket(socketPath, "1.41").startExec("e1e1", new QueueInputStream(), seen, Duration.ofSeconds(5));
+        new EngineSocket(socketPath, "1.41").startExec("e1e1", new QueueInputStream(), seen, Duration.ofSeconds(5), false);
         assertThat(request.get(5, TimeUnit.SECONDS))
                 .startsWith("POST /v1.41/exec/e1e1/start HTTP/1.1\r\n")
                 .contains("Content-Type: application/json\r\n", "Content-Length: 28\r\n", "Upgrade: tcp\r\n")
                 .endsWith("\r\n\r\n{\"Detach\":false,\"Tty\":false}");
         assertThat(seen.ended.await(5, TimeUnit.SECONDS)).isTrue();
         assertThat(seen.events).containsExactly("out:ready", "ended:it exited");
+    }
+
+    /** A stand-in engine that answers an exec start, then reads its stdin: what came before the end, or before {@code patience}. */
+    private CompletableFuture<String> execReadingStdin(Duration patience) {
+        CompletableFuture<String> input = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try (SocketChannel channel = server.accept()) {
+                String head = readHeaders(channel);
+                write(channel, "HTTP/1.1 101 UPGRADED\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                // the body (28 bytes) may have come with the headers or may still come
+                int bodyRead = head.length() - (head.indexOf("\r\n\r\n") + 4);
+                ByteBuffer in = ByteBuffer.allocate(256);
+                long deadline = System.nanoTime() + patience.toNanos();
+                channel.configureBlocking(false);
+                boolean eof = false;
+                while (!eof && System.nanoTime() < deadline) {
+                    int n = channel.read(in);
+                    eof = n < 0;
+                    if (n == 0) {
+                        Thread.sleep(5);
+                    }
+                }
+                String all = new String(in.array(), 0, in.position(), StandardCharsets.US_ASCII);
+                String stdin = all.substring(Math.max(0, 28 - bodyRead));
+                input.complete((eof ? "EOF after " : "open after ") + stdin);
+                channel.configureBlocking(true);
+                write(channel, frame(1, "done"));
+            } catch (Exception e) {
+                input.completeExceptionally(e);
+            }
+        });
+        return input;
+    }
+
+    @Test
+    void anExecsInputEndsWhenItsStdinDoes() throws Exception {
+        CompletableFuture<String> input = execReadingStdin(Duration.ofSeconds(5));
+        QueueInputStream stdin = new QueueInputStream();
+        stdin.offer("line one\n".getBytes(StandardCharsets.UTF_8));
+        stdin.close();
+        Seen seen = new Seen();
+        new EngineSocket(socketPath, "1.41").startExec("e2e2", stdin, seen, Duration.ofSeconds(5), true);
+
+        assertThat(input.get(5, TimeUnit.SECONDS)).isEqualTo("EOF after line one\n");
+        assertThat(seen.ended.await(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(seen.events).containsExactly("out:done", "ended:it exited");
+    }
+
+    @Test
+    void aSessionsInputStaysOpenWhenItsStdinHasNothingMore() throws Exception {
+        CompletableFuture<String> input = execReadingStdin(Duration.ofMillis(500));
+        QueueInputStream stdin = new QueueInputStream();
+        stdin.offer("line one\n".getBytes(StandardCharsets.UTF_8));
+        stdin.close();
+        Seen seen = new Seen();
+        EngineSocket.Stream stream = new EngineSocket(socketPath, "1.41")
+                .startExec("e3e3", stdin, seen, Duration.ofSeconds(5), false);
+
+        assertThat(input.get(5, TimeUnit.SECONDS)).isEqualTo("open after line one\n");
+        assertThat(seen.ended.await(5, TimeUnit.SECONDS)).isTrue();
+        stream.close();
     }
 
     @Test
