@@ -3,6 +3,9 @@
 # (dockerd, containerd, the shims and runc), the containers, the bench's JVM (broker, registry,
 # the bench's clients) and the worker's JVM, in jiffies (10 ms of one core) per container or
 # simulation. docs/PERFORMANCE.md, "What limits throughput against churn", was measured with it.
+# `mechanize bench` now reports the same split for its churn and throughput windows itself
+# (cpu_jiffies_per_churn_container, cpu_jiffies_per_simulation); this script is for other windows
+# and for a time series of a run.
 #
 #   benchmarks/cpu-split.sh sample FILE          one line every 0.5 s into FILE until stopped
 #   benchmarks/cpu-split.sh split FILE T0 T1 UNITS   the window T0..T1 (epoch seconds) / UNITS
@@ -38,7 +41,10 @@ sample() {
   [[ -r $ENGINE ]] || echo "cpu-split: $ENGINE missing: the engine's share will read 0" >&2
   : > "$out"
   while true; do
-    bench=$(pgrep -f 'mechanize-cli.jar.* bench' | head -1 || true)
+    # the bench's own command line (java ... -jar .../mechanize-cli.jar bench ...): its worker's has
+    # "mechanize-cli.jar io.mechanize.cli.Main worker" and a group named bench-..., so a looser
+    # pattern takes the worker for the bench whenever the pids have wrapped
+    bench=$(pgrep -f 'mechanize-cli\.jar bench( |$)' | head -1 || true)
     worker=""
     [[ -n $bench ]] && worker=$(pgrep -P "$bench" -x java | head -1 || true)
     # /proc/stat: user nice system idle iowait irq softirq steal
