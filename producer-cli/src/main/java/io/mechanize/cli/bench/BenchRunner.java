@@ -60,7 +60,8 @@ public final class BenchRunner {
     private static final String POOL_READY = "mechanize_worker_pool_ready";
 
     /** The engine's own figures, taken on a quiet engine: no worker or pool running yet. */
-    public record Baselines(EngineBaselines.Churn churn, double[] execMillis) {}
+    /** @param churnCpu where the machine's CPU went during the churn, per container ({@link CpuSplit#perUnit}) */
+    public record Baselines(EngineBaselines.Churn churn, double[] execMillis, Map<String, Object> churnCpu) {}
 
     private final Cluster cluster;
     private final EngineBaselines engine;
@@ -73,6 +74,7 @@ public final class BenchRunner {
     /** Containers of the workspaces this run holds open (phase 3 and 4). */
     private final Set<String> openContainers = new HashSet<>();
     private final PrintStream console;
+    private final CpuSplit cpu;
     private final String runId = "bench-" + Long.toHexString(System.nanoTime());
 
     /**
@@ -81,8 +83,9 @@ public final class BenchRunner {
      *     full), or null
      */
     public BenchRunner(Cluster cluster, EngineBaselines engine, BenchOptions options, WorkerProcess worker,
-            Map<String, String> poolSelector, int poolSize, PrintStream console) {
+            Map<String, String> poolSelector, int poolSize, CpuSplit cpu, PrintStream console) {
         this.cluster = requireNonNull(cluster, "cluster is null");
+        this.cpu = requireNonNull(cpu, "cpu is null");
         this.engine = requireNonNull(engine, "engine is null");
         this.options = requireNonNull(options, "options is null");
         this.worker = worker;
@@ -92,19 +95,23 @@ public final class BenchRunner {
     }
 
     /** Phase 1: raw hardened container churn and {@code docker exec true}, N at a time. */
-    public static Baselines baselines(EngineBaselines engine, BenchOptions options, PrintStream console)
+    public static Baselines baselines(EngineBaselines engine, BenchOptions options, CpuSplit cpu, PrintStream console)
             throws Exception {
         int n = options.numConcurrent();
         int m = options.simulations();
         console.printf("phase 1/6: raw container churn, %d hardened containers, %d at a time, runtime %s%n", m, n,
                 options.runtime() == null ? "the engine's default" : options.runtime());
+        CpuSplit.Reading before = cpu.read(-1);
         EngineBaselines.Churn churn = engine.rawChurn(options.image(), options.runtime(), n, m);
+        Map<String, Object> churnCpu = cpu.perUnit(before, cpu.read(-1), m, Runtime.getRuntime().availableProcessors());
+        console.printf("phase 1/6: CPU per container: %s%n", CpuSplit.describe(churnCpu));
         if (churn.removalsUnanswered() > 0) {
             console.printf("phase 1/6: the engine did not answer %d of the %d removals within %d s; left to it%n",
                     churn.removalsUnanswered(), m, EngineBaselines.REMOVAL_ANSWER_TIMEOUT.toSeconds());
         }
         console.printf("phase 1/6: docker exec true x%d%n", EXEC_SAMPLES);
-        return new Baselines(churn, engine.dockerExecTrueMillis(options.image(), options.runtime(), EXEC_SAMPLES));
+        return new Baselines(churn, engine.dockerExecTrueMillis(options.image(), options.runtime(), EXEC_SAMPLES),
+                churnCpu);
     }
 
     public Map<String, Object> run(Baselines baselines) throws Exception {
@@ -142,10 +149,16 @@ public final class BenchRunner {
             r.put("action_time_under_load_ms", Stats.summary(t.actionMs, 0.5, 0.95));
             r.put("success_rate", Stats.round((double) t.succeeded / m));
             r.put("failures", t.problems.stream().limit(10).toList());
+            // where the machine's CPU went, per churned container and per simulation: the ratio above
+            // is a ratio of these totals when both phases keep the cores busy
+            r.put("cpu_jiffies_per_churn_container", baselines.churnCpu());
+            r.put("cpu_jiffies_per_simulation", t.cpu);
             // said now, so that a run the engine stops later (it can deadlock at 500) keeps the costliest phase
             console.printf("phase 2/6: %.2f sims/s with the pool's refills (%.2f of churn at %.2f/s), %.2f to the last"
                     + " close (%d refills owed), %d of %d succeeded%n", t.simsPerSecond, t.simsPerSecond / churn, churn,
                     t.toLastResultPerSecond, t.refillsOwed, t.succeeded, m);
+            console.printf("phase 2/6: CPU per simulation: %s (per churned container: %s)%n",
+                    CpuSplit.describe(t.cpu), baselines.churnCpu().get("total"));
 
             console.printf("phase 3/6: %d workspaces created at once (the worker's capacity), held open idle%n", n);
             awaitFullPool();
@@ -248,12 +261,15 @@ public final class BenchRunner {
      *     simulation's container was created and started inside the timing, as in the churn baseline
      * @param toLastResultPerSecond simulations over the time until the last one closed only
      * @param refillsOwed the pool's containers missing when the last simulation closed
+     * @param cpu where the machine's CPU went over the timing of {@code simsPerSecond}, per simulation
      */
     private record Throughput(double simsPerSecond, double toLastResultPerSecond, int refillsOwed,
-            List<Long> readyMs, int fromPool, List<Long> actionMs, int succeeded, List<String> problems) {}
+            List<Long> readyMs, int fromPool, List<Long> actionMs, int succeeded, List<String> problems,
+            Map<String, Object> cpu) {}
 
     private Throughput throughput(BenchClient client, int m, String prefix) throws Exception {
         List<String> ids = new ArrayList<>();
+        CpuSplit.Reading cpuAtStart = cpu.read(workerPid());
         long start = System.nanoTime();
         for (int i = 0; i < m; i++) {
             String ws = runId + "-" + prefix + i;
@@ -310,6 +326,7 @@ public final class BenchRunner {
         }
         int owed = 0;
         long end = last;
+        CpuSplit.Reading cpuAtEnd = cpu.read(workerPid()); // at the last close; a pool's refill moves it below
         if (done.size() == m && poolSelector != null && poolSize > 0) {
             owed = Math.max(0, poolSize - poolReady());
             long full = poolFullAt(Duration.ofMillis(100));
@@ -317,10 +334,12 @@ public final class BenchRunner {
                 problems.add("the warm pool was not full again within " + POOL_FILL_TIMEOUT + " of the last close");
                 full = System.nanoTime();
             }
+            cpuAtEnd = cpu.read(workerPid());
             end = Math.max(last, full);
         }
         return new Throughput(done.size() / ((end - start) / 1e9), done.size() / ((last - start) / 1e9), owed, ready,
-                fromPool, actions, succeeded, problems);
+                fromPool, actions, succeeded, problems,
+                cpu.perUnit(cpuAtStart, cpuAtEnd, Math.max(1, done.size()), Runtime.getRuntime().availableProcessors()));
     }
 
     /** Workspaces opened at once: their ids, containers, ready latencies and how many came from the pool. */
@@ -526,6 +545,10 @@ public final class BenchRunner {
     }
 
     /** The worker's resident memory in MiB, or null when the bench did not start the worker. */
+    private long workerPid() {
+        return worker == null ? -1 : worker.pid();
+    }
+
     private Double workerRssMb() {
         if (worker == null) {
             return null;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.mechanize.cli.bench.BenchOptions;
 import io.mechanize.cli.bench.BenchRunner;
+import io.mechanize.cli.bench.CpuSplit;
 import io.mechanize.cli.bench.WorkerProcess;
 import io.mechanize.cli.client.Cluster;
 import io.mechanize.cli.embedded.EmbeddedStack;
@@ -86,10 +87,11 @@ public final class BenchCommand implements Callable<Integer> {
             EngineBaselines baselines = new EngineBaselines(engine, baselineLabels);
             try {
                 // the engine's own figures first, while nothing else runs on it
-                BenchRunner.Baselines base = BenchRunner.baselines(baselines, options, System.err);
+                CpuSplit cpu = CpuSplit.ofThisHost();
+                BenchRunner.Baselines base = BenchRunner.baselines(baselines, options, cpu, System.err);
                 if (cluster.named()) {
                     Cluster target = cluster.require(spec);
-                    figures = new BenchRunner(target, baselines, options, null, null, 0, System.err).run(base);
+                    figures = new BenchRunner(target, baselines, options, null, null, 0, cpu, System.err).run(base);
                 } else {
                     System.err.println("starting the embedded stack (Kafka broker, schema registry) and a worker process ...");
                     List<String> workerArgs = new java.util.ArrayList<>(List.of("--group-id", tag, "--max-workspaces",
@@ -104,8 +106,8 @@ public final class BenchCommand implements Callable<Integer> {
                         System.err.println("worker process " + worker.pid() + ", log " + worker.log());
                         worker.awaitConsuming(stack.cluster(), tag, Duration.ofMinutes(2));
                         Map<String, String> pooled = Map.of(WarmPool.LABEL_POOL, "true", LocalDocker.LABEL_GROUP, tag);
-                        figures = new BenchRunner(stack.cluster(), baselines, options, worker, pooled, pool, System.err)
-                                .run(base);
+                        figures = new BenchRunner(stack.cluster(), baselines, options, worker, pooled, pool, cpu,
+                                System.err).run(base);
                         figures.put("worker_jvm_options", workerJvmOptions);
                         // this JVM ran the churn baseline's client and, embedded, the broker
                         figures.put("bench_jvm_options", String.join(" ",

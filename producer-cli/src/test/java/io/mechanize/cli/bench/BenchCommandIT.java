@@ -58,6 +58,27 @@ class BenchCommandIT {
         // as the engine reports them: on a stock engine its default runtime is runc
         assertThat(j.get("workspace_runtimes").properties()).singleElement()
                 .satisfies(e -> assertThat(e.getValue().asInt()).isEqualTo(4));
+        // where the machine's CPU went: the engine's daemons are on this host, the churn ran in this
+        // JVM before any worker existed, the simulations in the worker
+        JsonNode churnCpu = j.get("cpu_jiffies_per_churn_container");
+        JsonNode simCpu = j.get("cpu_jiffies_per_simulation");
+        for (JsonNode split : new JsonNode[] {churnCpu, simCpu}) {
+            assertThat(split.get("total").asDouble()).isPositive();
+            assertThat(split.get("dockerd").asDouble()).isPositive();
+            assertThat(split.get("bench_jvm").asDouble()).isPositive();
+            assertThat(split.get("busy_fraction").asDouble()).isPositive();
+            double parts = 0;
+            for (String part : new String[] {"dockerd", "containerd", "shims_and_runc", "containers", "bench_jvm",
+                    "worker_jvm", "rest"}) {
+                parts += split.get(part).asDouble(); // null reads 0
+            }
+            assertThat(parts).isCloseTo(split.get("total").asDouble(), org.assertj.core.data.Offset.offset(0.1));
+            if (java.nio.file.Files.exists(Path.of("/sys/fs/cgroup/cpuacct/docker/cpuacct.usage"))) {
+                assertThat(split.get("containers").asDouble()).isPositive();
+            }
+        }
+        assertThat(churnCpu.get("worker_jvm").isNull()).isTrue();
+        assertThat(simCpu.get("worker_jvm").asDouble()).isPositive();
     }
 
     @Test

@@ -208,14 +208,20 @@ class EngineSocketTest {
         return input;
     }
 
+    /** A stdin that has {@code text} and then nothing more. */
+    private static QueueInputStream endedStdin(String text) {
+        QueueInputStream stdin = new QueueInputStream();
+        stdin.offer(text.getBytes(StandardCharsets.UTF_8));
+        stdin.close();
+        return stdin;
+    }
+
     @Test
     void anExecsInputEndsWhenItsStdinDoes() throws Exception {
         CompletableFuture<String> input = execReadingStdin(Duration.ofSeconds(5));
-        QueueInputStream stdin = new QueueInputStream();
-        stdin.offer("line one\n".getBytes(StandardCharsets.UTF_8));
-        stdin.close();
         Seen seen = new Seen();
-        new EngineSocket(socketPath, "1.41").startExec("e2e2", stdin, seen, Duration.ofSeconds(5), true);
+        new EngineSocket(socketPath, "1.41").startExec("e2e2", endedStdin("line one\n"), seen, Duration.ofSeconds(5),
+                true);
 
         assertThat(input.get(5, TimeUnit.SECONDS)).isEqualTo("EOF after line one\n");
         assertThat(seen.ended.await(5, TimeUnit.SECONDS)).isTrue();
@@ -225,12 +231,9 @@ class EngineSocketTest {
     @Test
     void aSessionsInputStaysOpenWhenItsStdinHasNothingMore() throws Exception {
         CompletableFuture<String> input = execReadingStdin(Duration.ofMillis(500));
-        QueueInputStream stdin = new QueueInputStream();
-        stdin.offer("line one\n".getBytes(StandardCharsets.UTF_8));
-        stdin.close();
         Seen seen = new Seen();
         EngineSocket.Stream stream = new EngineSocket(socketPath, "1.41")
-                .startExec("e3e3", stdin, seen, Duration.ofSeconds(5), false);
+                .startExec("e3e3", endedStdin("line one\n"), seen, Duration.ofSeconds(5), false);
 
         assertThat(input.get(5, TimeUnit.SECONDS)).isEqualTo("open after line one\n");
         assertThat(seen.ended.await(5, TimeUnit.SECONDS)).isTrue();
