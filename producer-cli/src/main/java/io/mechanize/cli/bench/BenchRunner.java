@@ -544,11 +544,12 @@ public final class BenchRunner {
         return Stats.meanMib(measured.values());
     }
 
-    /** The worker's resident memory in MiB, or null when the bench did not start the worker. */
+    /** The worker's process id, or -1 when the bench did not start the worker. */
     private long workerPid() {
         return worker == null ? -1 : worker.pid();
     }
 
+    /** The worker's resident memory in MiB, or null when the bench did not start the worker. */
     private Double workerRssMb() {
         if (worker == null) {
             return null;

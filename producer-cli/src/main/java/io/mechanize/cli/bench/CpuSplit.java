@@ -84,7 +84,9 @@ public final class CpuSplit {
             long daemons = containerd.getAsLong() + (sameCgroup("dockerd", "containerd") ? dockerd.orElse(0) : 0);
             shims = OptionalLong.of(Math.max(0, engine.getAsLong() / NANOS_PER_JIFFY - daemons));
         }
-        OptionalLong containers = delta(a.containersNanos(), b.containersNanos());
+        // Docker makes its parent cgroup when it starts its first container: none yet has used nothing
+        OptionalLong containers = delta(a.containersNanos().isPresent() ? a.containersNanos() : OptionalLong.of(0),
+                b.containersNanos());
         if (containers.isPresent()) {
             containers = OptionalLong.of(containers.getAsLong() / NANOS_PER_JIFFY);
         }

@@ -133,6 +133,16 @@ class CpuSplitTest {
     }
 
     @Test
+    void containersOfAnEngineThatHadRunNoneYetCountFromNothing() throws IOException {
+        machine(0, 0, 0, 0);
+        CpuSplit.Reading a = cpu.read(-1); // no cpuacct/docker yet: Docker makes it with its first container
+        machine(1_000, 0, 0, 0);
+        usage("cpuacct/docker", 3_000_000_000L);
+        CpuSplit.Reading b = cpu.read(-1);
+        assertThat(cpu.perUnit(a, b, 10, 2).get("containers")).isEqualTo(30.0);
+    }
+
+    @Test
     void aCommandNameWithSpacesAndParenthesesIsParsed() throws IOException {
         process(77, "a (strange) name", 12, 30, "");
         assertThat(cpu.jiffiesOf(OptionalLong.of(77))).hasValue(42);
