@@ -32,9 +32,16 @@ public final class CpuSplit {
     static final long JIFFIES_PER_SECOND = 100;
     private static final long NANOS_PER_JIFFY = 1_000_000_000L / JIFFIES_PER_SECOND;
 
-    /** The counters at one moment; a process or cgroup that was not there reads empty. */
+    /**
+     * The counters at one moment; a process or cgroup that was not there reads empty.
+     *
+     * @param engineCgroupNanos the CPU of containerd's cgroup (its shims' and runc's too), when it
+     *     is not the root one
+     * @param dockerdInEngineCgroup whether dockerd is in that cgroup too
+     */
     public record Reading(long nanoTime, long busyJiffies, OptionalLong dockerd, OptionalLong containerd,
-            OptionalLong engineCgroupNanos, OptionalLong containersNanos, long benchJiffies, OptionalLong worker) {}
+            OptionalLong engineCgroupNanos, boolean dockerdInEngineCgroup, OptionalLong containersNanos,
+            long benchJiffies, OptionalLong worker) {}
 
     private final Path proc;
     private final Path cgroups;
@@ -54,13 +61,14 @@ public final class CpuSplit {
     /** @param workerPid the worker under test, or -1 when the bench did not start one */
     public Reading read(long workerPid) {
         long now = System.nanoTime();
-        OptionalLong dockerdPid = pidOf("dockerd");
-        OptionalLong containerdPid = pidOf("containerd");
-        OptionalLong engine = OptionalLong.empty();
-        if (containerdPid.isPresent()) {
-            engine = cgroupOf(containerdPid.getAsLong()).map(this::usageNanos).orElse(OptionalLong.empty());
-        }
-        return new Reading(now, busyJiffies(), jiffiesOf(dockerdPid), jiffiesOf(containerdPid), engine,
+        Map<String, Long> daemons = pidsOf(List.of("dockerd", "containerd"));
+        OptionalLong dockerdPid = optional(daemons.get("dockerd"));
+        OptionalLong containerdPid = optional(daemons.get("containerd"));
+        Optional<Path> engineCgroup = containerdPid.isPresent() ? cgroupOf(containerdPid.getAsLong()) : Optional.empty();
+        OptionalLong engine = engineCgroup.map(this::usageNanos).orElse(OptionalLong.empty());
+        boolean dockerdThere = engineCgroup.isPresent() && dockerdPid.isPresent()
+                && engineCgroup.equals(cgroupOf(dockerdPid.getAsLong()));
+        return new Reading(now, busyJiffies(), jiffiesOf(dockerdPid), jiffiesOf(containerdPid), engine, dockerdThere,
                 containersNanos(), jiffiesOf(OptionalLong.of(benchPid)).orElse(0),
                 workerPid < 0 ? OptionalLong.empty() : jiffiesOf(OptionalLong.of(workerPid)));
     }
@@ -81,7 +89,7 @@ public final class CpuSplit {
         OptionalLong engine = delta(a.engineCgroupNanos(), b.engineCgroupNanos());
         OptionalLong shims = OptionalLong.empty();
         if (engine.isPresent() && containerd.isPresent()) {
-            long daemons = containerd.getAsLong() + (sameCgroup("dockerd", "containerd") ? dockerd.orElse(0) : 0);
+            long daemons = containerd.getAsLong() + (b.dockerdInEngineCgroup() ? dockerd.orElse(0) : 0);
             shims = OptionalLong.of(Math.max(0, engine.getAsLong() / NANOS_PER_JIFFY - daemons));
         }
         // Docker makes its parent cgroup when it starts its first container: none yet has used nothing
@@ -134,10 +142,8 @@ public final class CpuSplit {
         return a.isPresent() && b.isPresent() ? OptionalLong.of(b.getAsLong() - a.getAsLong()) : OptionalLong.empty();
     }
 
-    private boolean sameCgroup(String first, String second) {
-        OptionalLong a = pidOf(first);
-        OptionalLong b = pidOf(second);
-        return a.isPresent() && b.isPresent() && cgroupOf(a.getAsLong()).equals(cgroupOf(b.getAsLong()));
+    private static OptionalLong optional(Long value) {
+        return value == null ? OptionalLong.empty() : OptionalLong.of(value);
     }
 
     /** The busy jiffies of all cores since boot: the first line of /proc/stat. */
@@ -172,17 +178,22 @@ public final class CpuSplit {
         }
     }
 
-    /** The oldest process whose command name is {@code name}. */
-    OptionalLong pidOf(String name) {
+    /** For each of {@code names}, the oldest process whose command name it is, in one pass over /proc. */
+    Map<String, Long> pidsOf(List<String> names) {
+        Map<String, Long> found = new java.util.HashMap<>();
         try (var entries = Files.list(proc)) {
-            return entries.map(p -> p.getFileName().toString())
+            entries.map(p -> p.getFileName().toString())
                     .filter(s -> !s.isEmpty() && s.chars().allMatch(Character::isDigit))
-                    .filter(pid -> name.equals(read(proc.resolve(pid).resolve("comm")).strip()))
-                    .mapToLong(Long::parseLong)
-                    .min();
-        } catch (IOException e) {
-            return OptionalLong.empty();
+                    .forEach(pid -> {
+                        String comm = read(proc.resolve(pid).resolve("comm")).strip();
+                        if (names.contains(comm)) {
+                            found.merge(comm, Long.parseLong(pid), Math::min);
+                        }
+                    });
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // no /proc to read: no daemons found
         }
+        return found;
     }
 
     /**
