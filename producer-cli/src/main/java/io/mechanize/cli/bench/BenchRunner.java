@@ -103,7 +103,8 @@ public final class BenchRunner {
                 options.runtime() == null ? "the engine's default" : options.runtime());
         CpuSplit.Reading before = cpu.read(-1);
         EngineBaselines.Churn churn = engine.rawChurn(options.image(), options.runtime(), n, m);
-        Map<String, Object> churnCpu = cpu.perUnit(before, cpu.read(-1), m, Runtime.getRuntime().availableProcessors());
+        Map<String, Object> churnCpu = CpuSplit.perUnit(before, cpu.read(-1), m,
+                Runtime.getRuntime().availableProcessors());
         console.printf("phase 1/6: CPU per container: %s%n", CpuSplit.describe(churnCpu));
         if (churn.removalsUnanswered() > 0) {
             console.printf("phase 1/6: the engine did not answer %d of the %d removals within %d s; left to it%n",
@@ -326,8 +327,10 @@ public final class BenchRunner {
         }
         int owed = 0;
         long end = last;
-        CpuSplit.Reading cpuAtEnd = cpu.read(workerPid()); // at the last close; a pool's refill moves it below
-        if (done.size() == m && poolSelector != null && poolSize > 0) {
+        boolean refilled = done.size() == m && poolSelector != null && poolSize > 0;
+        // the window ends at the last close, or once the pool has refilled what the phase took
+        CpuSplit.Reading cpuAtEnd = refilled ? null : cpu.read(workerPid());
+        if (refilled) {
             owed = Math.max(0, poolSize - poolReady());
             long full = poolFullAt(Duration.ofMillis(100));
             if (full < 0) {
@@ -339,7 +342,8 @@ public final class BenchRunner {
         }
         return new Throughput(done.size() / ((end - start) / 1e9), done.size() / ((last - start) / 1e9), owed, ready,
                 fromPool, actions, succeeded, problems,
-                cpu.perUnit(cpuAtStart, cpuAtEnd, Math.max(1, done.size()), Runtime.getRuntime().availableProcessors()));
+                CpuSplit.perUnit(cpuAtStart, cpuAtEnd, Math.max(1, done.size()),
+                        Runtime.getRuntime().availableProcessors()));
     }
 
     /** Workspaces opened at once: their ids, containers, ready latencies and how many came from the pool. */

@@ -64,7 +64,8 @@ public final class CpuSplit {
         Map<String, Long> daemons = pidsOf(List.of("dockerd", "containerd"));
         OptionalLong dockerdPid = optional(daemons.get("dockerd"));
         OptionalLong containerdPid = optional(daemons.get("containerd"));
-        Optional<Path> engineCgroup = containerdPid.isPresent() ? cgroupOf(containerdPid.getAsLong()) : Optional.empty();
+        Optional<Path> engineCgroup = containerdPid.isPresent() ? cgroupOf(containerdPid.getAsLong())
+                : Optional.empty();
         OptionalLong engine = engineCgroup.map(this::usageNanos).orElse(OptionalLong.empty());
         boolean dockerdThere = engineCgroup.isPresent() && dockerdPid.isPresent()
                 && engineCgroup.equals(cgroupOf(dockerdPid.getAsLong()));
@@ -79,7 +80,7 @@ public final class CpuSplit {
      * {@code bench_jvm}, {@code worker_jvm}, {@code rest}, and {@code busy_fraction} of the
      * machine's cores over the window; a part this host could not read is null.
      */
-    public Map<String, Object> perUnit(Reading a, Reading b, int units, int cores) {
+    public static Map<String, Object> perUnit(Reading a, Reading b, int units, int cores) {
         if (units <= 0) {
             throw new IllegalArgumentException("units must be positive, got " + units);
         }

@@ -72,7 +72,7 @@ class CpuSplitTest {
         usage("cpuacct/docker", 2_000_000_000L + 6_000_000_000L); // +600
         CpuSplit.Reading b = cpu.read(WORKER);
 
-        Map<String, Object> split = cpu.perUnit(a, b, 100, 2);
+        Map<String, Object> split = CpuSplit.perUnit(a, b, 100, 2);
         assertThat(split).containsExactly(
                 Map.entry("total", 20.0),
                 Map.entry("dockerd", 2.0),
@@ -101,7 +101,7 @@ class CpuSplitTest {
         process(BENCH, "java", 60, 0, rootCgroup);
         CpuSplit.Reading b = cpu.read(-1);
 
-        Map<String, Object> split = cpu.perUnit(a, b, 10, 2);
+        Map<String, Object> split = CpuSplit.perUnit(a, b, 10, 2);
         assertThat(split.get("shims_and_runc")).isNull();
         assertThat(split.get("containers")).isNull(); // no Docker parent cgroup in this tree
         assertThat(split.get("worker_jvm")).isNull();
@@ -126,7 +126,7 @@ class CpuSplitTest {
         Files.writeString(docker.resolve("cpu.stat"), "usage_usec 7000000\n"); // +400
         CpuSplit.Reading b = cpu.read(-1);
 
-        Map<String, Object> split = cpu.perUnit(a, b, 10, 2);
+        Map<String, Object> split = CpuSplit.perUnit(a, b, 10, 2);
         // containerd.service holds containerd and its shims; dockerd is in a service of its own
         assertThat(split.get("shims_and_runc")).isEqualTo(15.0);
         assertThat(split.get("containers")).isEqualTo(40.0);
@@ -139,7 +139,7 @@ class CpuSplitTest {
         machine(1_000, 0, 0, 0);
         usage("cpuacct/docker", 3_000_000_000L);
         CpuSplit.Reading b = cpu.read(-1);
-        assertThat(cpu.perUnit(a, b, 10, 2).get("containers")).isEqualTo(30.0);
+        assertThat(CpuSplit.perUnit(a, b, 10, 2).get("containers")).isEqualTo(30.0);
     }
 
     @Test
@@ -153,6 +153,6 @@ class CpuSplitTest {
     void theUnitsMustBePositive() throws IOException {
         machine(0, 0, 0, 0);
         CpuSplit.Reading a = cpu.read(-1);
-        assertThatThrownBy(() -> cpu.perUnit(a, a, 0, 2)).hasMessage("units must be positive, got 0");
+        assertThatThrownBy(() -> CpuSplit.perUnit(a, a, 0, 2)).hasMessage("units must be positive, got 0");
     }
 }
