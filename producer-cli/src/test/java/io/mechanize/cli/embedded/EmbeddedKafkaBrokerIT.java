@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.QuorumInfo;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -75,6 +76,19 @@ class EmbeddedKafkaBrokerIT {
     }
 
     @Test
+    void anIdleBrokerAppendsNothingToItsMetadataLog() throws Exception {
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dataDir, 0);
+                Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            createTopic(broker.bootstrapServers(), "idle", 1);
+            long before = metadataLogEnd(admin);
+            // Kafka's default controller appends a no-op record every 500 ms, each one a metadata
+            // log append and a publish on the broker: CPU on the engine's cores for nothing
+            Thread.sleep(2_000);
+            assertThat(metadataLogEnd(admin)).isEqualTo(before);
+        }
+    }
+
+    @Test
     void restartsOnTheSameDirectoryWithItsDataAndClusterId() throws Exception {
         String clusterId;
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dataDir, 0)) {
@@ -121,6 +135,12 @@ class EmbeddedKafkaBrokerIT {
                     .hasMessageContaining("port " + port)
                     .hasMessageContaining("failed to bind to 127.0.0.1:" + port);
         }
+    }
+
+    private static long metadataLogEnd(Admin admin) throws Exception {
+        QuorumInfo quorum = admin.describeMetadataQuorum().quorumInfo().get(30, TimeUnit.SECONDS);
+        return quorum.voters().stream().filter(v -> v.replicaId() == quorum.leaderId())
+                .findFirst().orElseThrow().logEndOffset();
     }
 
     private static void createTopic(String bootstrap, String topic, int partitions) throws Exception {
