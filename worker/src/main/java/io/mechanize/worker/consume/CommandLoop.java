@@ -54,8 +54,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class CommandLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(CommandLoop.class);
-    private static final Duration BUSY_POLL = Duration.ofMillis(5);
-    private static final Duration IDLE_POLL = Duration.ofMillis(100);
+    /**
+     * How long a poll waits for commands. A command that finishes wakes the poll, so this bounds
+     * only how late the loop's own chores run (a rejoin's held results, idle closes, the lag).
+     */
+    private static final Duration POLL = Duration.ofMillis(100);
 
     private final Consumer<byte[], byte[]> consumer;
     private final TransactionalPublisher publisher;
@@ -132,7 +135,7 @@ public final class CommandLoop implements Runnable {
             while (!stopping) {
                 ConsumerRecords<byte[], byte[]> batch;
                 try {
-                    batch = consumer.poll(dispatcher.inFlight() > 0 ? BUSY_POLL : IDLE_POLL);
+                    batch = consumer.poll(POLL);
                 } catch (WakeupException e) {
                     if (stopping) {
                         break;
