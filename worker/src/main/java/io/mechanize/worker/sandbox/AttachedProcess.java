@@ -122,7 +122,7 @@ final class AttachedProcess implements DriverProcess {
      * Starts {@code argv} by exec in the container, its stdin, stdout and stderr attached.
      *
      * @param socket the engine's unix socket, to stream the exec without docker-java's two platform
-     *     threads ({@link EngineSocket}); null: through docker-java (an engine over TCP or TLS)
+     *     threads ({@link EngineSocket}); null: through docker-java (an engine over TLS)
      */
     static AttachedProcess start(DockerClient client, EngineSocket socket, String containerId, List<String> argv,
             Map<String, String> env, Listener listener) throws WorkspaceException {
@@ -158,7 +158,7 @@ final class AttachedProcess implements DriverProcess {
      * container starts (so nothing it prints is missed); the caller starts the container after.
      *
      * @param socket the engine's unix socket, to attach without docker-java's two platform threads
-     *     per stream; null: through docker-java (an engine over TCP or TLS)
+     *     per stream; null: through docker-java (an engine over TLS)
      */
     static AttachedProcess attachMain(DockerClient client, EngineSocket socket, String containerId, Duration timeout,
             Listener listener) throws WorkspaceException {

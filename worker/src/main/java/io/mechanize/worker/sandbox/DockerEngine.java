@@ -40,7 +40,7 @@ public final class DockerEngine implements AutoCloseable {
     private final DockerHttpClient http;
     private final String engineVersion;
     private final String apiVersion;
-    /** The engine's unix socket for attached streams, or null (TCP, TLS): {@link EngineSocket}. */
+    /** The engine's socket for attached streams (unix or plain TCP), or null (TLS): {@link EngineSocket}. */
     private final EngineSocket socket;
 
     private DockerEngine(DockerClient client, DockerHttpClient http, String engineVersion, String apiVersion,
@@ -94,7 +94,7 @@ public final class DockerEngine implements AutoCloseable {
                 transport(config, MAX_CONNECTIONS).build(),
                 answerTimeout);
         return new DockerEngine(DockerClientImpl.getInstance(config, http), http, "?", apiVersion.getVersion(),
-                EngineSocket.forHost(dockerHost, apiVersion.getVersion()));
+                EngineSocket.forHost(dockerHost, apiVersion.getVersion(), config.getSSLConfig() != null));
     }
 
     private static ZerodepDockerHttpClient.Builder transport(DockerClientConfig config, int maxConnections) {
@@ -114,7 +114,7 @@ public final class DockerEngine implements AutoCloseable {
         return id.substring(0, Math.min(12, id.length()));
     }
 
-    /** The engine's unix socket for attached streams; null when the engine is reached over TCP or TLS. */
+    /** The engine's socket for attached streams (unix or plain TCP); null when the engine is reached over TLS. */
     EngineSocket socket() {
         return socket;
     }

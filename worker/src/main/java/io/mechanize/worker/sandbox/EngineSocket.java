@@ -10,7 +10,9 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
+import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.URI;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -28,15 +30,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Attached streams to the Docker engine over its unix socket, opened by the worker itself. An
+ * Attached streams to the Docker engine over its unix socket or plain TCP, opened by the worker
+ * itself. An
  * attach is an HTTP request that the engine upgrades to a raw connection ({@code 101 UPGRADED});
  * a virtual thread reads the container's multiplexed output frames from it and another writes
  * what the session sends. Through docker-java every attached stream holds two platform threads
  * for its whole life (its reader and its stdin pump), and every workspace and every warm
  * container keeps one: about 400 threads at 100 workspaces and 1 300 at 500, a sixth of the
  * worker's memory. The evaluation's execs are streamed the same way, so that none of them starts
- * platform threads either. Over TCP or TLS ({@link #forHost} gives null) the worker attaches and
- * streams execs through docker-java as before.
+ * platform threads either. Over TLS ({@link #forHost} gives null) the worker attaches and streams
+ * execs through docker-java as before.
  */
 final class EngineSocket {
     /** What an attach's upgrade answer may take at most before the stream is given up on. */
@@ -47,30 +50,57 @@ final class EngineSocket {
     private static final Pattern MESSAGE = Pattern.compile("\"message\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
     private static final Pattern API_VERSION = Pattern.compile("\\d+\\.\\d+");
 
+    /** Docker's port for an engine over plain TCP when {@code tcp://HOST} names none. */
+    static final int DEFAULT_TCP_PORT = 2375;
+
+    /** The engine's unix socket; null over TCP. */
     private final Path socket;
+    /** The engine's host and port over TCP (resolved at each connect, as docker-java does). */
+    private final String host;
+    private final int port;
     /** The request paths' prefix, e.g. {@code /v1.41}; empty when the version is not known. */
     private final String prefix;
 
     EngineSocket(Path socket, String apiVersion) {
-        this.socket = requireNonNull(socket, "socket is null");
+        this(requireNonNull(socket, "socket is null"), null, -1, apiVersion);
+    }
+
+    EngineSocket(String host, int port, String apiVersion) {
+        this(null, requireNonNull(host, "host is null"), port, apiVersion);
+    }
+
+    private EngineSocket(Path socket, String host, int port, String apiVersion) {
+        this.socket = socket;
+        this.host = host;
+        this.port = port;
         this.prefix = apiVersion != null && API_VERSION.matcher(apiVersion).matches() ? "/v" + apiVersion : "";
     }
 
     /**
-     * @param dockerHost e.g. {@code unix:///var/run/docker.sock}
-     * @return the engine's socket for a {@code unix://} host, or null for any other (TCP, TLS, npipe)
+     * @param dockerHost e.g. {@code unix:///var/run/docker.sock} or {@code tcp://localhost:2375}
+     * @param tls whether the engine is reached over TLS ({@code DOCKER_TLS_VERIFY})
+     * @return the engine's socket for a {@code unix://} host or a {@code tcp://} one without TLS,
+     *     or null for any other (TLS, npipe)
      */
-    static EngineSocket forHost(String dockerHost, String apiVersion) {
+    static EngineSocket forHost(String dockerHost, String apiVersion, boolean tls) {
         URI uri;
         try {
             uri = URI.create(dockerHost);
         } catch (IllegalArgumentException e) {
             return null;
         }
-        if (!"unix".equals(uri.getScheme()) || uri.getPath() == null || uri.getPath().isEmpty()) {
-            return null;
+        if ("unix".equals(uri.getScheme()) && uri.getPath() != null && !uri.getPath().isEmpty()) {
+            return new EngineSocket(Path.of(uri.getPath()), apiVersion);
         }
-        return new EngineSocket(Path.of(uri.getPath()), apiVersion);
+        if ("tcp".equals(uri.getScheme()) && !tls && uri.getHost() != null) {
+            return new EngineSocket(uri.getHost(), uri.getPort() < 0 ? DEFAULT_TCP_PORT : uri.getPort(), apiVersion);
+        }
+        return null;
+    }
+
+    /** Where the engine is, for errors: its socket's path or {@code host:port}. */
+    private String where() {
+        return socket != null ? socket.toString() : host + ":" + port;
     }
 
     /** Where the output of an attached stream goes; called on its reader's virtual thread. */
@@ -122,7 +152,13 @@ final class EngineSocket {
             Output output, Duration timeout, boolean endInput) throws WorkspaceException {
         SocketChannel channel;
         try {
-            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            if (socket != null) {
+                channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            } else {
+                channel = SocketChannel.open();
+                // a session's command and its reply are a few bytes each way: no waiting for more
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            }
         } catch (IOException e) {
             throw new WorkspaceException(stage, "cannot open a socket to the Docker engine: " + e.getMessage(), e);
         }
@@ -130,7 +166,7 @@ final class EngineSocket {
                 + "Host: docker\r\nContent-Type: " + contentType + "\r\nContent-Length: " + body.length + "\r\n"
                 + "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
         FutureTask<byte[]> handshake = new FutureTask<>(() -> {
-            channel.connect(UnixDomainSocketAddress.of(socket));
+            channel.connect(socket != null ? UnixDomainSocketAddress.of(socket) : new InetSocketAddress(host, port));
             write(channel, head);
             write(channel, body);
             return upgrade(channel);
@@ -148,7 +184,7 @@ final class EngineSocket {
             if (cause instanceof WorkspaceException refused) {
                 throw new WorkspaceException(stage, what + " failed: " + refused.getMessage(), refused);
             }
-            throw new WorkspaceException(stage, what + " through " + socket + " failed: " + cause, cause);
+            throw new WorkspaceException(stage, what + " through " + where() + " failed: " + cause, cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             closeQuietly(channel);

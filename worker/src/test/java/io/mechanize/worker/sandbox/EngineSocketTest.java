@@ -8,6 +8,8 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -28,8 +30,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The worker's own attach over the engine's unix socket, against a stand-in engine on a socket in
- * a temporary directory that answers as Docker 20.10 does. The real engine is in the sandbox's
+ * The worker's own attach over the engine's unix socket (and over plain TCP), against a stand-in
+ * engine on a socket in a temporary directory (or on a loopback port) that answers as Docker 20.10
+ * does. The real engine is in the sandbox's
  * integration tests, where every workspace's session is attached this way.
  */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
@@ -49,6 +52,15 @@ class EngineSocketTest {
     @AfterEach
     void stop() throws IOException {
         server.close();
+    }
+
+    /** Moves the stand-in engine to a loopback TCP port, as {@code dockerd -H tcp://127.0.0.1:PORT}. */
+    private EngineSocket listenOnLoopbackTcp() throws IOException {
+        server.close();
+        server = ServerSocketChannel.open();
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+        return EngineSocket.forHost("tcp://127.0.0.1:" + port, "1.41", false);
     }
 
     /** What a stream's output listener saw. */
@@ -229,6 +241,18 @@ class EngineSocketTest {
     }
 
     @Test
+    void overPlainTcpAnExecCarriesBothWaysAndItsInputEnds() throws Exception {
+        EngineSocket engine = listenOnLoopbackTcp();
+        CompletableFuture<String> input = execReadingStdin(Duration.ofSeconds(5));
+        Seen seen = new Seen();
+        engine.startExec("e4e4", endedStdin("line one\n"), seen, Duration.ofSeconds(5), true);
+
+        assertThat(input.get(5, TimeUnit.SECONDS)).isEqualTo("EOF after line one\n");
+        assertThat(seen.ended.await(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(seen.events).containsExactly("out:done", "ended:it exited");
+    }
+
+    @Test
     void aSessionsInputStaysOpenWhenItsStdinHasNothingMore() throws Exception {
         CompletableFuture<String> input = execReadingStdin(Duration.ofMillis(500));
         Seen seen = new Seen();
@@ -342,10 +366,23 @@ class EngineSocketTest {
     }
 
     @Test
-    void onlyAUnixHostHasASocket() {
-        assertThat(EngineSocket.forHost("unix:///var/run/docker.sock", "1.41")).isNotNull();
-        assertThat(EngineSocket.forHost("tcp://127.0.0.1:2375", "1.41")).isNull();
-        assertThat(EngineSocket.forHost("npipe:////./pipe/docker_engine", "1.41")).isNull();
-        assertThat(EngineSocket.forHost("not a uri", "1.41")).isNull();
+    void aUnixOrPlainTcpHostHasASocketAndATlsOneHasNone() {
+        assertThat(EngineSocket.forHost("unix:///var/run/docker.sock", "1.41", false)).isNotNull();
+        assertThat(EngineSocket.forHost("tcp://127.0.0.1:2375", "1.41", false)).isNotNull();
+        assertThat(EngineSocket.forHost("tcp://localhost", "1.41", false)).isNotNull();
+        assertThat(EngineSocket.forHost("tcp://127.0.0.1:2376", "1.41", true)).isNull();
+        assertThat(EngineSocket.forHost("npipe:////./pipe/docker_engine", "1.41", false)).isNull();
+        assertThat(EngineSocket.forHost("not a uri", "1.41", false)).isNull();
+    }
+
+    @Test
+    void aTcpEngineThatIsNotThereIsAnErrorNamingIt() throws Exception {
+        EngineSocket engine = listenOnLoopbackTcp();
+        int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+        server.close(); // nothing listens there now
+        assertThatThrownBy(() -> engine.attach("c0ffee", new QueueInputStream(), new Seen(), Duration.ofSeconds(5)))
+                .isInstanceOf(WorkspaceException.class)
+                .hasMessageContaining("attaching to container c0ffee through 127.0.0.1:" + port + " failed")
+                .hasMessageContaining("Connection refused");
     }
 }

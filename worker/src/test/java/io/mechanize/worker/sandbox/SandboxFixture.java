@@ -21,7 +21,7 @@ import java.util.UUID;
 final class SandboxFixture implements AutoCloseable {
     static final Map<String, String> TEST_LABELS = Map.of("mechanize.test", "true");
     final String workerId = "it-worker-" + UUID.randomUUID();
-    final DockerEngine engine = DockerEngine.fromEnvironment();
+    final DockerEngine engine;
     final DockerWorkspaceFactory factory;
     private int actions;
 
@@ -36,6 +36,16 @@ final class SandboxFixture implements AutoCloseable {
 
     /** With {@code binder}, and resident helpers that exit after {@code helperIdleExit} without a request. */
     SandboxFixture(WorkspaceBinder binder, java.time.Duration helperIdleExit) {
+        this(DockerEngine.fromEnvironment(), binder, helperIdleExit);
+    }
+
+    /** On {@code engine}, reached some other way than the environment says; closed with the fixture. */
+    SandboxFixture(DockerEngine engine) {
+        this(engine, DockerWorkspace::new, DockerWorkspaceFactory.HELPER_IDLE_EXIT);
+    }
+
+    private SandboxFixture(DockerEngine engine, WorkspaceBinder binder, java.time.Duration helperIdleExit) {
+        this.engine = engine;
         factory = new DockerWorkspaceFactory(engine, workerId, TEST_LABELS, binder, Clock.systemUTC(), 0,
                 EgressFirewall.system(), helperIdleExit);
     }
