@@ -17,9 +17,9 @@ import java.util.Map;
  * A long-lived process in a container (one {@code docker exec -i}, or the container's own main
  * process through an attach): requests go to its stdin, its stdout and stderr frames go to a
  * {@link Listener}, kept apart. The shell sessions are such processes; one
- * exec (or none) at start, none per command. On an engine reached over its unix socket or plain
- * TCP the stream is the worker's own ({@link EngineSocket}: two virtual threads); otherwise
- * (TLS) docker-java's.
+ * exec (or none) at start, none per command. On an engine reached over its unix socket, TCP or
+ * TLS the stream is the worker's own ({@link EngineSocket}: two virtual threads); otherwise (a
+ * named pipe) docker-java's.
  */
 final class AttachedProcess implements DriverProcess {
     /**
@@ -122,8 +122,8 @@ final class AttachedProcess implements DriverProcess {
     /**
      * Starts {@code argv} by exec in the container, its stdin, stdout and stderr attached.
      *
-     * @param socket the engine's socket (unix or plain TCP), to stream the exec without docker-java's
-     *     two platform threads ({@link EngineSocket}); null: through docker-java (an engine over TLS)
+     * @param socket the engine's socket (unix, TCP or TLS), to stream the exec without docker-java's
+     *     two platform threads ({@link EngineSocket}); null: through docker-java (an engine on a named pipe)
      */
     static AttachedProcess start(DockerClient client, EngineSocket socket, String containerId, List<String> argv,
             Map<String, String> env, Listener listener) throws WorkspaceException {
@@ -158,8 +158,8 @@ final class AttachedProcess implements DriverProcess {
      * Attaches to the container's main process, which must be the session supervisor, before the
      * container starts (so nothing it prints is missed); the caller starts the container after.
      *
-     * @param socket the engine's socket (unix or plain TCP), to attach without docker-java's two
-     *     platform threads per stream; null: through docker-java (an engine over TLS)
+     * @param socket the engine's socket (unix, TCP or TLS), to attach without docker-java's two
+     *     platform threads per stream; null: through docker-java (an engine on a named pipe)
      */
     static AttachedProcess attachMain(DockerClient client, EngineSocket socket, String containerId, Duration timeout,
             Listener listener) throws WorkspaceException {

@@ -9,10 +9,13 @@ import com.github.dockerjava.core.DockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.core.RemoteApiVersion;
 import com.github.dockerjava.transport.DockerHttpClient;
+import com.github.dockerjava.transport.SSLConfig;
 import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +43,7 @@ public final class DockerEngine implements AutoCloseable {
     private final DockerHttpClient http;
     private final String engineVersion;
     private final String apiVersion;
-    /** The engine's socket for attached streams (unix or plain TCP), or null (TLS): {@link EngineSocket}. */
+    /** The engine's socket for attached streams (unix, TCP or TLS; null for npipe): {@link EngineSocket}. */
     private final EngineSocket socket;
 
     private DockerEngine(DockerClient client, DockerHttpClient http, String engineVersion, String apiVersion,
@@ -94,7 +97,21 @@ public final class DockerEngine implements AutoCloseable {
                 transport(config, MAX_CONNECTIONS).build(),
                 answerTimeout);
         return new DockerEngine(DockerClientImpl.getInstance(config, http), http, "?", apiVersion.getVersion(),
-                EngineSocket.forHost(dockerHost, apiVersion.getVersion(), config.getSSLConfig() != null));
+                EngineSocket.forHost(dockerHost, apiVersion.getVersion(), tls(config)));
+    }
+
+    /** The keys and trust docker-java reaches the engine with over TLS; null without TLS. */
+    private static SSLContext tls(DockerClientConfig config) {
+        SSLConfig ssl = config.getSSLConfig();
+        if (ssl == null) {
+            return null;
+        }
+        try {
+            return ssl.getSSLContext();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot load the Docker engine's TLS keys and certificates ("
+                    + config.getDockerHost() + "): " + e.getMessage(), e);
+        }
     }
 
     private static ZerodepDockerHttpClient.Builder transport(DockerClientConfig config, int maxConnections) {
@@ -114,7 +131,7 @@ public final class DockerEngine implements AutoCloseable {
         return id.substring(0, Math.min(12, id.length()));
     }
 
-    /** The engine's socket for attached streams (unix or plain TCP); null when the engine is reached over TLS. */
+    /** The engine's socket for attached streams (unix, TCP or TLS); null for an engine on a named pipe. */
     EngineSocket socket() {
         return socket;
     }

@@ -10,13 +10,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
-import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
 import java.net.URI;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,17 +23,17 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 
 /**
- * Attached streams to the Docker engine over its unix socket or plain TCP, opened by the worker
- * itself. An attach is an HTTP request that the engine upgrades to a raw connection
+ * Attached streams to the Docker engine over its unix socket, plain TCP or TLS, opened by the
+ * worker itself. An attach is an HTTP request that the engine upgrades to a raw connection
  * ({@code 101 UPGRADED}); a virtual thread reads the container's multiplexed output frames from it
  * and another writes what the session sends. Through docker-java every attached stream holds two platform threads
  * for its whole life (its reader and its stdin pump), and every workspace and every warm
  * container keeps one: about 400 threads at 100 workspaces and 1 300 at 500, a sixth of the
  * worker's memory. The evaluation's execs are streamed the same way, so that none of them starts
- * platform threads either. Over TLS ({@link #forHost} gives null) the worker attaches and streams
- * execs through docker-java as before.
+ * platform threads either. Control calls and archives stay on docker-java.
  */
 final class EngineSocket {
     /** What an attach's upgrade answer may take at most before the stream is given up on. */
@@ -49,39 +44,45 @@ final class EngineSocket {
     private static final Pattern MESSAGE = Pattern.compile("\"message\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
     private static final Pattern API_VERSION = Pattern.compile("\\d+\\.\\d+");
 
-    /** Docker's port for an engine over plain TCP when {@code tcp://HOST} names none. */
+    /** Docker's ports for an engine over plain TCP and over TLS when {@code tcp://HOST} names none. */
     static final int DEFAULT_TCP_PORT = 2375;
+    static final int DEFAULT_TLS_PORT = 2376;
 
     /** The engine's unix socket; null over TCP. */
     private final Path socket;
     /** The engine's host and port over TCP (resolved at each connect, as docker-java does). */
     private final String host;
     private final int port;
+    /** The keys and trust of an engine over TLS; null over plain TCP or the unix socket. */
+    private final SSLContext tls;
     /** The request paths' prefix, e.g. {@code /v1.41}; empty when the version is not known. */
     private final String prefix;
 
     EngineSocket(Path socket, String apiVersion) {
-        this(requireNonNull(socket, "socket is null"), null, -1, apiVersion);
+        this(requireNonNull(socket, "socket is null"), null, -1, null, apiVersion);
     }
 
-    EngineSocket(String host, int port, String apiVersion) {
-        this(null, requireNonNull(host, "host is null"), port, apiVersion);
+    /** @param tls the keys and trust of an engine over TLS; null over plain TCP */
+    EngineSocket(String host, int port, SSLContext tls, String apiVersion) {
+        this(null, requireNonNull(host, "host is null"), port, tls, apiVersion);
     }
 
-    private EngineSocket(Path socket, String host, int port, String apiVersion) {
+    private EngineSocket(Path socket, String host, int port, SSLContext tls, String apiVersion) {
         this.socket = socket;
         this.host = host;
         this.port = port;
+        this.tls = tls;
         this.prefix = apiVersion != null && API_VERSION.matcher(apiVersion).matches() ? "/v" + apiVersion : "";
     }
 
     /**
      * @param dockerHost e.g. {@code unix:///var/run/docker.sock} or {@code tcp://localhost:2375}
-     * @param tls whether the engine is reached over TLS ({@code DOCKER_TLS_VERIFY})
-     * @return the engine's socket for a {@code unix://} host or a {@code tcp://} one without TLS,
-     *     or null for any other (TLS, npipe)
+     * @param tls the keys and trust docker-java reaches the engine with over TLS
+     *     ({@code DOCKER_TLS_VERIFY}, {@code DOCKER_CERT_PATH}); null without TLS
+     * @return the engine's socket for a {@code unix://} or {@code tcp://} host, or null for any
+     *     other (npipe)
      */
-    static EngineSocket forHost(String dockerHost, String apiVersion, boolean tls) {
+    static EngineSocket forHost(String dockerHost, String apiVersion, SSLContext tls) {
         URI uri;
         try {
             uri = URI.create(dockerHost);
@@ -91,15 +92,16 @@ final class EngineSocket {
         if ("unix".equals(uri.getScheme()) && uri.getPath() != null && !uri.getPath().isEmpty()) {
             return new EngineSocket(Path.of(uri.getPath()), apiVersion);
         }
-        if ("tcp".equals(uri.getScheme()) && !tls && uri.getHost() != null) {
-            return new EngineSocket(uri.getHost(), uri.getPort() < 0 ? DEFAULT_TCP_PORT : uri.getPort(), apiVersion);
+        if ("tcp".equals(uri.getScheme()) && uri.getHost() != null) {
+            int defaultPort = tls == null ? DEFAULT_TCP_PORT : DEFAULT_TLS_PORT;
+            return new EngineSocket(uri.getHost(), uri.getPort() < 0 ? defaultPort : uri.getPort(), tls, apiVersion);
         }
         return null;
     }
 
     /** Where the engine is, for errors: its socket's path or {@code host:port}. */
     private String where() {
-        return socket != null ? socket.toString() : host + ":" + port;
+        return socket != null ? socket.toString() : host + ":" + port + (tls != null ? " (TLS)" : "");
     }
 
     /** Where the output of an attached stream goes; called on its reader's virtual thread. */
@@ -149,15 +151,10 @@ final class EngineSocket {
      */
     private Stream open(String path, String contentType, byte[] body, String stage, String what, QueueInputStream stdin,
             Output output, Duration timeout, boolean endInput) throws WorkspaceException {
-        SocketChannel channel;
+        EngineConnection channel;
         try {
-            if (socket != null) {
-                channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-            } else {
-                channel = SocketChannel.open();
-                // a session's command and its reply are a few bytes each way: no waiting for more
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            }
+            channel = socket != null ? EngineConnection.unix(socket)
+                    : tls != null ? EngineConnection.tls(tls, host, port) : EngineConnection.tcp(host, port);
         } catch (IOException e) {
             throw new WorkspaceException(stage, "cannot open a socket to the Docker engine: " + e.getMessage(), e);
         }
@@ -165,7 +162,7 @@ final class EngineSocket {
                 + "Host: docker\r\nContent-Type: " + contentType + "\r\nContent-Length: " + body.length + "\r\n"
                 + "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
         FutureTask<byte[]> handshake = new FutureTask<>(() -> {
-            channel.connect(socket != null ? UnixDomainSocketAddress.of(socket) : new InetSocketAddress(host, port));
+            channel.connect();
             write(channel, head);
             write(channel, body);
             return upgrade(channel);
@@ -175,10 +172,10 @@ final class EngineSocket {
         try {
             leftover = handshake.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            closeQuietly(channel);
+            channel.closeQuietly();
             throw new WorkspaceException(stage, what + " did not complete within " + timeout.toMillis() + " ms");
         } catch (ExecutionException e) {
-            closeQuietly(channel);
+            channel.closeQuietly();
             Throwable cause = e.getCause();
             if (cause instanceof WorkspaceException refused) {
                 throw new WorkspaceException(stage, what + " failed: " + refused.getMessage(), refused);
@@ -186,7 +183,7 @@ final class EngineSocket {
             throw new WorkspaceException(stage, what + " through " + where() + " failed: " + cause, cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            closeQuietly(channel);
+            channel.closeQuietly();
             throw new WorkspaceException(stage, "interrupted while " + what, e);
         }
         Stream stream = new Stream(channel, output, stdin, endInput);
@@ -201,7 +198,7 @@ final class EngineSocket {
      * @return bytes read past the headers (the stream's first bytes, if any)
      * @throws WorkspaceException when the answer is not an upgrade, with the engine's message
      */
-    static byte[] upgrade(SocketChannel channel) throws IOException, WorkspaceException {
+    static byte[] upgrade(EngineConnection channel) throws IOException, WorkspaceException {
         ByteBuffer buffer = ByteBuffer.allocate(MAX_HEADER_BYTES);
         int end;
         while ((end = headerEnd(buffer.array(), buffer.position())) < 0) {
@@ -230,7 +227,7 @@ final class EngineSocket {
     }
 
     /** ": MESSAGE" from an error answer's JSON body, or "" when it has none. */
-    private static String errorMessage(SocketChannel channel, String headers, byte[] rest) throws IOException {
+    private static String errorMessage(EngineConnection channel, String headers, byte[] rest) throws IOException {
         Matcher length = CONTENT_LENGTH.matcher(headers);
         if (!length.find()) {
             return "";
@@ -255,19 +252,8 @@ final class EngineSocket {
         return -1;
     }
 
-    private static void write(SocketChannel channel, byte[] bytes) throws IOException {
-        ByteBuffer buffer = ByteBuffer.wrap(bytes);
-        while (buffer.hasRemaining()) {
-            channel.write(buffer);
-        }
-    }
-
-    private static void closeQuietly(SocketChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // closing a socket that failed: nothing more to do
-        }
+    private static void write(EngineConnection channel, byte[] bytes) throws IOException {
+        channel.write(ByteBuffer.wrap(bytes));
     }
 
     /** An attached stream: its socket, its reader and its stdin pump. */
@@ -278,7 +264,7 @@ final class EngineSocket {
          * per warm container.
          */
         private static final int READ_BUFFER_BYTES = 4096;
-        private final SocketChannel channel;
+        private final EngineConnection channel;
         private final Output output;
         private final QueueInputStream stdin;
         /** Shut the connection's write side when stdin ends: the process's stdin then ends too. */
@@ -286,7 +272,7 @@ final class EngineSocket {
         private final AtomicBoolean ended = new AtomicBoolean();
         private volatile boolean closed;
 
-        Stream(SocketChannel channel, Output output, QueueInputStream stdin, boolean endInput) {
+        Stream(EngineConnection channel, Output output, QueueInputStream stdin, boolean endInput) {
             this.channel = channel;
             this.output = requireNonNull(output, "output is null");
             this.stdin = requireNonNull(stdin, "stdin is null");
@@ -315,7 +301,7 @@ final class EngineSocket {
             } catch (IOException e) {
                 end(closed ? "its stream was closed" : "its stream failed: " + e);
             } finally {
-                closeQuietly(channel);
+                channel.closeQuietly();
                 stdin.close(); // and the pump ends with it
             }
         }
@@ -351,7 +337,7 @@ final class EngineSocket {
         @Override
         public void close() {
             closed = true;
-            closeQuietly(channel);
+            channel.closeQuietly();
         }
     }
 

@@ -8,7 +8,10 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
+import com.github.dockerjava.core.LocalDirectorySSLConfig;
+import java.io.InputStream;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -23,6 +26,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,7 +65,7 @@ class EngineSocketTest {
         server = ServerSocketChannel.open();
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
-        return EngineSocket.forHost("tcp://127.0.0.1:" + port, "1.41", false);
+        return EngineSocket.forHost("tcp://127.0.0.1:" + port, "1.41", null);
     }
 
     /** What a stream's output listener saw. */
@@ -253,6 +258,63 @@ class EngineSocketTest {
     }
 
     @Test
+    void overTlsAnExecCarriesBothWaysAndItsInputEnds() throws Exception {
+        TestTls tls = TestTls.create(dir);
+        try (SSLServerSocket engineSide = (SSLServerSocket) tls.engine().getServerSocketFactory().createServerSocket()) {
+            engineSide.setNeedClientAuth(true);
+            engineSide.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            CompletableFuture<String> input = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> {
+                try (Socket channel = engineSide.accept()) {
+                    InputStream in = channel.getInputStream();
+                    ByteArrayOutputStream head = new ByteArrayOutputStream();
+                    while (EngineSocket.headerEnd(head.toByteArray(), head.size()) < 0) {
+                        head.write(in.read());
+                    }
+                    in.readNBytes("{\"Detach\":false,\"Tty\":false}".length());
+                    channel.getOutputStream().write("HTTP/1.1 101 UPGRADED\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    // the client's close_notify ends the input; the connection still carries output
+                    input.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                    channel.getOutputStream().write(frame(1, "done"));
+                } catch (Exception e) {
+                   
+                    input.completeExceptionally(e);
+                }
+            });
+            SSLContext client = new LocalDirectorySSLConfig(tls.certPath().toString()).getSSLContext();
+            EngineSocket engine = EngineSocket.forHost("tcp://127.0.0.1:" + engineSide.getLocalPort(), "1.41", client);
+            Seen seen = new Seen();
+            engine.startExec("e5e5", endedStdin("line one\n"), seen, Duration.ofSeconds(5), true);
+
+            assertThat(input.get(10, TimeUnit.SECONDS)).isEqualTo("line one\n");
+            assertThat(seen.ended.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(seen.events).containsExactly("out:done", "ended:it exited");
+        }
+    }
+
+    @Test
+    void anEngineWhoseCertificateNamesAnotherHostIsRefused() throws Exception {
+        TestTls tls = TestTls.create(dir);
+        try (SSLServerSocket engineSide = (SSLServerSocket) tls.engine().getServerSocketFactory().createServerSocket()) {
+            engineSide.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            Thread.ofVirtual().start(() -> {
+                try (Socket channel = engineSide.accept()) {
+                    channel.getInputStream().read();
+                } catch (IOException e) {
+                    // the client gave up on the handshake
+                }
+            });
+            SSLContext client = new LocalDirectorySSLConfig(tls.certPath().toString()).getSSLContext();
+            // the certificate is for 127.0.0.1
+            EngineSocket engine = EngineSocket.forHost("tcp://localhost:" + engineSide.getLocalPort(), "1.41", client);
+            assertThatThrownBy(() -> engine.attach("c0ffee", new QueueInputStream(), new Seen(), Duration.ofSeconds(5)))
+                    .isInstanceOf(WorkspaceException.class)
+                    .hasMessageContaining("through localhost:" + engineSide.getLocalPort() + " (TLS) failed")
+                    .hasMessageContaining("SSLHandshakeException");
+        }
+    }
+
+    @Test
     void aSessionsInputStaysOpenWhenItsStdinHasNothingMore() throws Exception {
         CompletableFuture<String> input = execReadingStdin(Duration.ofMillis(500));
         Seen seen = new Seen();
@@ -366,13 +428,13 @@ class EngineSocketTest {
     }
 
     @Test
-    void aUnixOrPlainTcpHostHasASocketAndATlsOneHasNone() {
-        assertThat(EngineSocket.forHost("unix:///var/run/docker.sock", "1.41", false)).isNotNull();
-        assertThat(EngineSocket.forHost("tcp://127.0.0.1:2375", "1.41", false)).isNotNull();
-        assertThat(EngineSocket.forHost("tcp://localhost", "1.41", false)).isNotNull();
-        assertThat(EngineSocket.forHost("tcp://127.0.0.1:2376", "1.41", true)).isNull();
-        assertThat(EngineSocket.forHost("npipe:////./pipe/docker_engine", "1.41", false)).isNull();
-        assertThat(EngineSocket.forHost("not a uri", "1.41", false)).isNull();
+    void aUnixTcpOrTlsHostHasASocketAndANamedPipeHasNone() throws Exception {
+        assertThat(EngineSocket.forHost("unix:///var/run/docker.sock", "1.41", null)).isNotNull();
+        assertThat(EngineSocket.forHost("tcp://127.0.0.1:2375", "1.41", null)).isNotNull();
+        assertThat(EngineSocket.forHost("tcp://localhost", "1.41", null)).isNotNull();
+        assertThat(EngineSocket.forHost("tcp://127.0.0.1:2376", "1.41", javax.net.ssl.SSLContext.getDefault())).isNotNull();
+        assertThat(EngineSocket.forHost("npipe:////./pipe/docker_engine", "1.41", null)).isNull();
+        assertThat(EngineSocket.forHost("not a uri", "1.41", null)).isNull();
     }
 
     @Test

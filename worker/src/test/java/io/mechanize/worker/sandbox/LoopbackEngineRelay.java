@@ -1,42 +1,60 @@
 package io.mechanize.worker.sandbox;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.StandardProtocolFamily;
 import java.net.URI;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
 
 /**
- * The local Docker engine on a loopback TCP port, as {@code dockerd -H tcp://127.0.0.1:PORT} or a
- * DinD sidecar on {@code tcp://localhost:2375} would offer it: every connection is relayed byte for
- * byte to the engine's unix socket, half-closes included. It listens on loopback only.
+ * The local Docker engine on a loopback TCP port, as {@code dockerd -H tcp://127.0.0.1:PORT} (or
+ * with {@code --tlsverify}, over TLS with client certificates) would offer it: every connection is
+ * relayed byte for byte to the engine's unix socket, half-closes included. It listens on loopback
+ * only.
  */
 final class LoopbackEngineRelay implements AutoCloseable {
     private final Path engineSocket;
-    private final ServerSocketChannel server;
+    private final ServerSocket server;
     private final AtomicInteger connections = new AtomicInteger();
 
+    /** Plain TCP. */
     LoopbackEngineRelay() throws IOException {
+        this(null);
+    }
+
+    /** Over TLS with {@code tls}'s key and trust, asking the client for its certificate; plain TCP when null. */
+    LoopbackEngineRelay(SSLContext tls) throws IOException {
         String host = System.getenv().getOrDefault("DOCKER_HOST", DockerEngine.DEFAULT_DOCKER_HOST);
         URI uri = URI.create(host);
         if (!"unix".equals(uri.getScheme())) {
             throw new IllegalStateException("the relay needs the engine on a unix socket, not " + host);
         }
         engineSocket = Path.of(uri.getPath());
-        server = ServerSocketChannel.open();
+        if (tls != null) {
+            SSLServerSocket secure = (SSLServerSocket) tls.getServerSocketFactory().createServerSocket();
+            secure.setNeedClientAuth(true);
+            server = secure;
+        } else {
+            server = new ServerSocket();
+        }
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         Thread.ofVirtual().name("engine-relay").start(this::acceptAll);
     }
 
     /** {@code tcp://127.0.0.1:PORT}, for {@link DockerEngine#connect}. */
-    String dockerHost() throws IOException {
-        return "tcp://127.0.0.1:" + ((InetSocketAddress) server.getLocalAddress()).getPort();
+    String dockerHost() {
+        return "tcp://127.0.0.1:" + server.getLocalPort();
     }
 
     /** Connections relayed so far. */
@@ -45,49 +63,64 @@ final class LoopbackEngineRelay implements AutoCloseable {
     }
 
     private void acceptAll() {
-        while (server.isOpen()) {
+        while (!server.isClosed()) {
             try {
-                SocketChannel client = server.accept();
+                Socket client = server.accept();
                 SocketChannel engine = SocketChannel.open(StandardProtocolFamily.UNIX);
                 engine.connect(UnixDomainSocketAddress.of(engineSocket));
                 connections.incrementAndGet();
                 AtomicInteger open = new AtomicInteger(2);
-                Thread.ofVirtual().start(() -> copy(client, engine, open));
-                Thread.ofVirtual().start(() -> copy(engine, client, open));
+                InputStream fromClient = client.getInputStream();
+                OutputStream toClient = client.getOutputStream();
+                Thread.ofVirtual().start(() -> relay(() -> {
+                    byte[] buffer = new byte[16 * 1024];
+                    int n;
+                    while ((n = fromClient.read(buffer)) >= 0) {
+                        ByteBuffer out = ByteBuffer.wrap(buffer, 0, n);
+                        while (out.hasRemaining()) {
+                            engine.write(out);
+                        }
+                    }
+                    engine.shutdownOutput();
+                }, client, engine, open));
+                Thread.ofVirtual().start(() -> relay(() -> {
+                    ByteBuffer buffer = ByteBuffer.allocate(16 * 1024);
+                    while (engine.read(buffer) >= 0) {
+                        toClient.write(buffer.array(), 0, buffer.position());
+                        toClient.flush();
+                        buffer.clear();
+                    }
+                    client.shutdownOutput(); // over TLS 1.3, a close_notify
+                }, client, engine, open));
             } catch (IOException e) {
                 return; // closed
             }
         }
     }
 
-    /** Copies until {@code from} ends, then ends {@code to}'s input; the last direction to end closes both. */
-    private static void copy(SocketChannel from, SocketChannel to, AtomicInteger open) {
-        ByteBuffer buffer = ByteBuffer.allocate(16 * 1024);
-        try {
-            while (from.read(buffer) >= 0) {
-                buffer.flip();
-                while (buffer.hasRemaining()) {
-                    to.write(buffer);
-                }
-                buffer.clear();
-            }
-            to.shutdownOutput();
-        } catch (IOException e) {
-            // one side went away: the other is closed below
-            open.set(1);
-        } finally {
-            if (open.decrementAndGet() == 0) {
-                closeQuietly(from);
-                closeQuietly(to);
-            }
-        }
+    private interface Copy {
+        void run() throws IOException;
     }
 
-    private static void closeQuietly(SocketChannel channel) {
+    /** Runs one direction's copy; the last direction to end (or the first to fail) closes both sides. */
+    private static void relay(Copy copy, Socket client, SocketChannel engine, AtomicInteger open) {
         try {
-            channel.close();
+            copy.run();
         } catch (IOException e) {
-            // nothing more to do
+            open.set(1); // one side went away: close both
+        } finally {
+            if (open.decrementAndGet() == 0) {
+                try {
+                    client.close();
+                } catch (IOException e) {
+                    // nothing more to do
+                }
+                try {
+                    engine.close();
+                } catch (IOException e) {
+                    // nothing more to do
+                }
+            }
         }
     }
 

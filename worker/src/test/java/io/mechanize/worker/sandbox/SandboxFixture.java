@@ -39,9 +39,12 @@ final class SandboxFixture implements AutoCloseable {
         this(DockerEngine.fromEnvironment(), binder, helperIdleExit);
     }
 
-    /** On {@code engine}, reached some other way than the environment says; closed with the fixture. */
-    SandboxFixture(DockerEngine engine) {
-        this(engine, DockerWorkspace::new, DockerWorkspaceFactory.HELPER_IDLE_EXIT);
+    /**
+     * On {@code engine}, reached some other way than the environment says (closed with the
+     * fixture), with {@code binder} making each workspace.
+     */
+    SandboxFixture(DockerEngine engine, WorkspaceBinder binder) {
+        this(engine, binder, DockerWorkspaceFactory.HELPER_IDLE_EXIT);
     }
 
     private SandboxFixture(DockerEngine engine, WorkspaceBinder binder, java.time.Duration helperIdleExit) {
