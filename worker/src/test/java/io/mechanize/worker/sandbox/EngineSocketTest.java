@@ -3,16 +3,16 @@ package io.mechanize.worker.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.github.dockerjava.core.LocalDirectorySSLConfig;
 import io.mechanize.worker.workspace.WorkspaceException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
-import com.github.dockerjava.core.LocalDirectorySSLConfig;
 import java.io.InputStream;
 import java.net.InetAddress;
-import java.net.Socket;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -277,7 +277,6 @@ class EngineSocketTest {
                     input.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
                     channel.getOutputStream().write(frame(1, "done"));
                 } catch (Exception e) {
-                   
                     input.completeExceptionally(e);
                 }
             });
