@@ -29,10 +29,10 @@ import javax.net.ssl.SSLContext;
  * Attached streams to the Docker engine over its unix socket, plain TCP or TLS, opened by the
  * worker itself. An attach is an HTTP request that the engine upgrades to a raw connection
  * ({@code 101 UPGRADED}); a virtual thread reads the container's multiplexed output frames from it
- * and another writes what the session sends. Through docker-java every attached stream holds two platform threads
- * for its whole life (its reader and its stdin pump), and every workspace and every warm
- * container keeps one: about 400 threads at 100 workspaces and 1 300 at 500, a sixth of the
- * worker's memory. The evaluation's execs are streamed the same way, so that none of them starts
+ * and another writes what the session sends. Through docker-java every attached stream holds two
+ * platform threads for its whole life (its reader and its stdin pump), and every workspace and
+ * every warm container keeps one: about 400 threads at 100 workspaces and 1 300 at 500, a sixth
+ * of the worker's memory. The evaluation's execs are streamed the same way, so that none of them starts
  * platform threads either. Control calls and archives stay on docker-java.
  */
 final class EngineSocket {

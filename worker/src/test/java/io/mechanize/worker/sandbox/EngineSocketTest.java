@@ -236,11 +236,20 @@ class EngineSocketTest {
     @Test
     void anExecsInputEndsWhenItsStdinDoes() throws Exception {
         CompletableFuture<String> input = execReadingStdin(Duration.ofSeconds(5));
-        Seen seen = new Seen();
-        new EngineSocket(socketPath, "1.41").startExec("e2e2", endedStdin("line one\n"), seen, Duration.ofSeconds(5),
-                true);
+        execWhoseInputEnds(new EngineSocket(socketPath, "1.41"), input, Duration.ofSeconds(5));
+    }
 
-        assertThat(input.get(5, TimeUnit.SECONDS)).isEqualTo("EOF after line one\n");
+    /**
+     * Starts an exec whose stdin is one line and then ends, and checks that the stand-in engine
+     * read the line and the end ({@code input}: "EOF after " and what it read) and that what it
+     * wrote back came through.
+     */
+    private static void execWhoseInputEnds(EngineSocket engine, CompletableFuture<String> input, Duration patience)
+            throws Exception {
+        Seen seen = new Seen();
+        engine.startExec("e2e2", endedStdin("line one\n"), seen, Duration.ofSeconds(5), true);
+
+        assertThat(input.get(patience.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("EOF after line one\n");
         assertThat(seen.ended.await(5, TimeUnit.SECONDS)).isTrue();
         assertThat(seen.events).containsExactly("out:done", "ended:it exited");
     }
@@ -249,12 +258,7 @@ class EngineSocketTest {
     void overPlainTcpAnExecCarriesBothWaysAndItsInputEnds() throws Exception {
         EngineSocket engine = listenOnLoopbackTcp();
         CompletableFuture<String> input = execReadingStdin(Duration.ofSeconds(5));
-        Seen seen = new Seen();
-        engine.startExec("e4e4", endedStdin("line one\n"), seen, Duration.ofSeconds(5), true);
-
-        assertThat(input.get(5, TimeUnit.SECONDS)).isEqualTo("EOF after line one\n");
-        assertThat(seen.ended.await(5, TimeUnit.SECONDS)).isTrue();
-        assertThat(seen.events).containsExactly("out:done", "ended:it exited");
+        execWhoseInputEnds(engine, input, Duration.ofSeconds(5));
     }
 
     @Test
@@ -274,7 +278,7 @@ class EngineSocketTest {
                     in.readNBytes("{\"Detach\":false,\"Tty\":false}".length());
                     channel.getOutputStream().write("HTTP/1.1 101 UPGRADED\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                     // the client's close_notify ends the input; the connection still carries output
-                    input.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                    input.complete("EOF after " + new String(in.readAllBytes(), StandardCharsets.UTF_8));
                     channel.getOutputStream().write(frame(1, "done"));
                 } catch (Exception e) {
                     input.completeExceptionally(e);
@@ -282,12 +286,7 @@ class EngineSocketTest {
             });
             SSLContext client = new LocalDirectorySSLConfig(tls.certPath().toString()).getSSLContext();
             EngineSocket engine = EngineSocket.forHost("tcp://127.0.0.1:" + engineSide.getLocalPort(), "1.41", client);
-            Seen seen = new Seen();
-            engine.startExec("e5e5", endedStdin("line one\n"), seen, Duration.ofSeconds(5), true);
-
-            assertThat(input.get(10, TimeUnit.SECONDS)).isEqualTo("line one\n");
-            assertThat(seen.ended.await(5, TimeUnit.SECONDS)).isTrue();
-            assertThat(seen.events).containsExactly("out:done", "ended:it exited");
+            execWhoseInputEnds(engine, input, Duration.ofSeconds(10));
         }
     }
 
