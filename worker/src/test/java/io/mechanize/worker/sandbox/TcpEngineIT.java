@@ -1,6 +1,7 @@
 package io.mechanize.worker.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.mechanize.schemas.avro.ActionResult;
 import io.mechanize.schemas.avro.CriterionType;
@@ -26,8 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Workspaces on the real Docker engine reached over plain TCP ({@code tcp://127.0.0.1:PORT}, as a
  * DinD sidecar is) and over TLS with client certificates ({@code DOCKER_TLS_VERIFY}), through a
- * loopback relay to its unix socket. Sessions and the evaluation's execs are streamed over the
- * worker's own connections there too, without docker-java's two platform threads per stream.
+ * loopback relay to its unix socket, and over the engine's own TLS listener when it has one.
+ * Sessions and the evaluation's execs are streamed over the worker's own connections there too,
+ * without docker-java's two platform threads per stream.
  */
 @Tag("integration")
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -60,6 +62,25 @@ class TcpEngineIT {
         }
     }
 
+    /**
+     * Against the engine's own TLS listener (Go's TLS, as {@code docker:dind} serves on 2376), which
+     * {@code .ci/run} gives the dockerd it starts: {@code MECHANIZE_IT_DOCKER_TLS_HOST} and the client's
+     * certificates in {@code MECHANIZE_IT_DOCKER_CERT_PATH}. The relay above checks the worker's side
+     * against the JDK's TLS; this one checks that the engine takes the half-close of an exec's input
+     * over TLS as its end, and the engine's certificate and verification of the client's.
+     */
+    @Test
+    void sessionsAndEvaluationsRunOverTheEnginesOwnTls() throws Exception {
+        String host = System.getenv("MECHANIZE_IT_DOCKER_TLS_HOST");
+        String certPath = System.getenv("MECHANIZE_IT_DOCKER_CERT_PATH");
+        assumeTrue(host != null && certPath != null,
+                "no dockerd TLS listener named in MECHANIZE_IT_DOCKER_TLS_HOST and MECHANIZE_IT_DOCKER_CERT_PATH"
+                        + " (.ci/run starts dockerd with one)");
+        try (SandboxFixture sandbox = new SandboxFixture(connectWithTls(host, Path.of(certPath)), binder)) {
+            runWorkspaces(sandbox, null);
+        }
+    }
+
     /** As the worker does with {@code DOCKER_TLS_VERIFY=1} and {@code DOCKER_CERT_PATH} in its environment. */
     private static DockerEngine connectWithTls(String dockerHost, Path certPath) {
         // docker-java reads its settings from system properties too, over the environment
@@ -73,6 +94,7 @@ class TcpEngineIT {
         }
     }
 
+    /** Five workspaces with a session, an evaluation and an exec each; {@code relay} is null without one. */
     private void runWorkspaces(SandboxFixture sandbox, LoopbackEngineRelay relay) throws Exception {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         assertThat(sandbox.engine.socket()).as("attached streams over the engine's own connections").isNotNull();
@@ -103,7 +125,9 @@ class TcpEngineIT {
             }
             // through docker-java, two per session and one per exec stream: 20 here
             assertThat(threads.getTotalStartedThreadCount() - before).isLessThan(4);
-            assertThat(relay.connections()).as("the engine was reached through the relay").isGreaterThan(10);
+            if (relay != null) {
+                assertThat(relay.connections()).as("the engine was reached through the relay").isGreaterThan(10);
+            }
         } finally {
             for (Workspace ws : opened) {
                 ws.close();
